@@ -1,0 +1,141 @@
+/**
+ * The event catalog: Flipfix's event type names (the per-event toggle keys),
+ * what each is about, and the data a formatter needs to turn one into a post.
+ */
+import { z } from 'zod';
+
+/** Event types that create a new Discord post. */
+export const POST_EVENT_TYPES = [
+  'problem_report_created',
+  'log_entry_created',
+  'part_request_created',
+  'part_request_update_created',
+] as const;
+
+/** Every event type, including the one that edits an earlier post in place. */
+export const EVENT_TYPES = [...POST_EVENT_TYPES, 'problem_report_status_changed'] as const;
+
+export type PostEventType = (typeof POST_EVENT_TYPES)[number];
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const EventTypeSchema = z.enum(EVENT_TYPES);
+
+export const ENTITY_TYPES = ['problem_report', 'log_entry', 'part_request', 'part_request_update'] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
+
+/** The entity each event type is about. */
+export const EVENT_ENTITY: Record<EventType, EntityType> = {
+  problem_report_created: 'problem_report',
+  log_entry_created: 'log_entry',
+  part_request_created: 'part_request',
+  part_request_update_created: 'part_request_update',
+  problem_report_status_changed: 'problem_report',
+};
+
+/** Human labels, for the console. */
+export const EVENT_LABELS: Record<EventType, string> = {
+  problem_report_created: 'Problem report created',
+  log_entry_created: 'Log entry created',
+  part_request_created: 'Part request created',
+  part_request_update_created: 'Part request update',
+  problem_report_status_changed: 'Problem report closed / reopened (edits the post)',
+};
+
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value);
+}
+
+export const PROBLEM_TYPES = ['stuck_ball', 'no_credits', 'other'] as const;
+export const PRIORITIES = ['untriaged', 'unplayable', 'major', 'minor', 'task'] as const;
+export const PART_REQUEST_STATUSES = ['requested', 'ordered', 'received', 'cancelled'] as const;
+export const PROBLEM_REPORT_STATUSES = ['open', 'closed'] as const;
+export type ProblemType = (typeof PROBLEM_TYPES)[number];
+export type Priority = (typeof PRIORITIES)[number];
+export type PartRequestStatus = (typeof PART_REQUEST_STATUSES)[number];
+export type ProblemReportStatus = (typeof PROBLEM_REPORT_STATUSES)[number];
+
+export const PROBLEM_TYPE_LABELS: Record<ProblemType, string> = {
+  stuck_ball: 'Stuck Ball',
+  no_credits: 'No Credits',
+  other: 'Other',
+};
+
+/** A machine as a post names it. */
+export interface MachineRef {
+  id: number;
+  name: string;
+  shortName: string | null;
+}
+
+/** A linked record shown on the 📎 line. */
+export interface LinkedRecord {
+  label: string;
+  url: string;
+  text: string;
+}
+
+interface PostBase {
+  /** Absolute URL of the record's page (the title link and the button). */
+  url: string;
+  /** Thumbnail URLs in order; the formatter shows at most 4. */
+  photoUrls: string[];
+  createdAt: Date;
+}
+
+export interface ProblemReportPost extends PostBase {
+  kind: 'problem_report';
+  id: number;
+  machine: MachineRef;
+  status: ProblemReportStatus;
+  problemType: ProblemType;
+  priority: Priority;
+  description: string;
+  reporterName: string | null;
+  reporterContact: string | null;
+  claimedByName: string | null;
+}
+
+export interface LogEntryPost extends PostBase {
+  kind: 'log_entry';
+  id: number;
+  machine: MachineRef;
+  text: string;
+  maintainerNames: string[];
+  problemReport: LinkedRecord | null;
+}
+
+export interface PartRequestPost extends PostBase {
+  kind: 'part_request';
+  id: number;
+  machine: MachineRef | null;
+  text: string;
+  status: PartRequestStatus;
+  requestedByName: string | null;
+}
+
+export interface PartRequestUpdatePost extends PostBase {
+  kind: 'part_request_update';
+  id: number;
+  partRequestId: number;
+  machine: MachineRef | null;
+  text: string;
+  newStatus: PartRequestStatus | null;
+  /** The request's status now (after this update). */
+  requestStatus: PartRequestStatus;
+  postedByName: string | null;
+  partRequest: LinkedRecord;
+}
+
+/** Everything a formatter needs about one record, loaded fresh from the database. */
+export type PostSubject = ProblemReportPost | LogEntryPost | PartRequestPost | PartRequestUpdatePost;
+
+/** The outbox row as the relay and router see it. */
+export const OutboxEventSchema = z.object({
+  id: z.uuid(),
+  type: EventTypeSchema,
+  entityType: z.enum(ENTITY_TYPES),
+  entityId: z.number().int().positive(),
+  actorName: z.string().nullable(),
+  createdAt: z.coerce.date(),
+});
+export type OutboxEventRef = z.infer<typeof OutboxEventSchema>;
