@@ -1,1 +1,135 @@
-export {};
+/**
+ * Queue names, the typed job catalog and Redis connections, shared by the
+ * worker (which consumes) and the web app (which enqueues redeliveries and
+ * shows the job dashboard).
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import { type JobsOptions, Queue, type QueueOptions } from 'bullmq';
+import { z } from 'zod';
+import { EventTypeSchema } from '@flipfix/events';
+
+/** Queue names. One queue per stage so each has its own concurrency and dashboard row. */
+export const QUEUES = {
+  /** Outbox events, published by the relay; consumed by the router. */
+  events: 'events',
+  /** One job per (event, bot channel): post or edit with the bot token. */
+  bot: 'bot-deliveries',
+  /** One job per (event, webhook endpoint): the legacy path. */
+  webhook: 'webhook-deliveries',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** Default BullMQ key prefix; tests pass their own so they never share keys. */
+export const DEFAULT_PREFIX = 'flipfix';
+
+export const RouteEventJob = z.object({
+  eventId: z.uuid(),
+  type: EventTypeSchema,
+});
+export type RouteEventJob = z.infer<typeof RouteEventJob>;
+
+export const DeliveryJob = z.object({
+  deliveryId: z.uuid(),
+  eventId: z.uuid(),
+});
+export type DeliveryJob = z.infer<typeof DeliveryJob>;
+
+/** Retry policy for deliveries: exponential backoff with jitter, owned by BullMQ. */
+export interface RetryPolicy {
+  attempts: number;
+  /** First retry delay; each next one doubles (before jitter). */
+  backoffMs: number;
+  /** 0..1: how much of each delay is randomized, so retries of a failed burst spread out. */
+  jitter: number;
+}
+
+/** About 8 attempts over about an hour: 28 s × (1 + 2 + … + 64) ≈ 59 min. */
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 28_000, jitter: 0.5 };
+
+/** The job catalog: each job's name, payload schema and default options. */
+export const JOBS = {
+  routeEvent: {
+    queue: QUEUES.events,
+    name: 'route-event',
+    schema: RouteEventJob,
+    options: (retry: RetryPolicy): JobsOptions => ({
+      attempts: retry.attempts,
+      backoff: { type: 'exponential', delay: Math.min(retry.backoffMs, 5_000), jitter: retry.jitter },
+      removeOnComplete: { count: 1000, age: 3600 },
+      removeOnFail: { count: 5000 },
+    }),
+  },
+  deliver: {
+    queue: QUEUES.bot,
+    name: 'deliver',
+    schema: DeliveryJob,
+    options: (retry: RetryPolicy): JobsOptions => ({
+      attempts: retry.attempts,
+      backoff: { type: 'exponential', delay: retry.backoffMs, jitter: retry.jitter },
+      removeOnComplete: { count: 1000, age: 3600 },
+      removeOnFail: { count: 5000 },
+    }),
+  },
+} as const;
+
+export interface ConnectionOptions {
+  redisUrl: string;
+  /** Key prefix for every queue (tests use a unique one). */
+  prefix?: string;
+}
+
+/**
+ * A Redis connection for BullMQ. Workers need `maxRetriesPerRequest: null`
+ * (blocking commands); producers fail fast instead of queueing commands forever.
+ */
+export function createRedis(redisUrl: string, role: 'worker' | 'producer' = 'producer', extra: RedisOptions = {}): Redis {
+  return new Redis(redisUrl, {
+    maxRetriesPerRequest: role === 'worker' ? null : 3,
+    enableReadyCheck: true,
+    lazyConnect: false,
+    ...extra,
+  });
+}
+
+/** Opens a BullMQ Queue by catalog name on a shared connection. */
+export function openQueue(name: QueueName, connection: Redis, prefix = DEFAULT_PREFIX, extra: Partial<QueueOptions> = {}): Queue {
+  return new Queue(name, { connection, prefix, ...extra });
+}
+
+/** All queues, for the dashboard and health checks. */
+export function openAllQueues(connection: Redis, prefix = DEFAULT_PREFIX): Record<keyof typeof QUEUES, Queue> {
+  return {
+    events: openQueue(QUEUES.events, connection, prefix),
+    bot: openQueue(QUEUES.bot, connection, prefix),
+    webhook: openQueue(QUEUES.webhook, connection, prefix),
+  };
+}
+
+/**
+ * BullMQ refuses integer-looking custom job ids and ":" inside them (it is the
+ * key separator), so ids are built here, in one place.
+ */
+export function deliveryJobId(deliveryId: string): string {
+  return `d-${deliveryId}`;
+}
+export function eventJobId(eventId: string): string {
+  return `e-${eventId}`;
+}
+
+/**
+ * Adds a job unless a live one (waiting, delayed, active) with that id exists.
+ * A finished one under the same id is removed first: BullMQ would otherwise
+ * ignore the add. Used by the reconciler and by redelivery. Returns whether it added.
+ */
+export async function ensureJob(queue: Queue, jobId: string, name: string, data: object, opts: JobsOptions): Promise<boolean> {
+  const existing = await queue.getJob(jobId);
+  if (existing) {
+    const state = await existing.getState();
+    if (state === 'waiting' || state === 'delayed' || state === 'active' || state === 'prioritized' || state === 'waiting-children') {
+      return false;
+    }
+    await existing.remove().catch(() => undefined);
+  }
+  await queue.add(name, data, { ...opts, jobId });
+  return true;
+}

@@ -1,0 +1,282 @@
+/**
+ * Bot delivery: one job per ledger row. Formats the record as it is now,
+ * reserves a slot in the shared rate limiter, posts (or edits) with the bot
+ * token, and writes the outcome to the ledger. Every failure goes through
+ * classifyDiscordError, the one place that decides rate-limited / transient /
+ * permanent.
+ */
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import type { REST } from '@discordjs/rest';
+import type { NotifySettings, PrismaClient } from '@flipfix/db';
+import { loadPostSubject } from '@flipfix/db';
+import type { EntityType, EventType, PostSubject } from '@flipfix/events';
+import {
+  classifyDiscordError,
+  editMessage,
+  formatPost,
+  formatStatusEdit,
+  nonceFor,
+  postMessage,
+  type DiscordErrorClass,
+} from '@flipfix/discord';
+import type { Logger } from '@flipfix/logger';
+import { DeliveryJob } from '@flipfix/queue';
+import type { SharedRateLimiter } from './rate-limiter';
+import type { Metrics } from './metrics';
+
+export interface BotDeliveryDeps {
+  prisma: PrismaClient;
+  rest: REST;
+  limiter: SharedRateLimiter;
+  settings: () => NotifySettings;
+  baseUrl: string;
+  log: Logger;
+  metrics: Metrics;
+  /** Extra work after a post succeeded (threads, reactions); failures there never undo the post. */
+  afterPost?: (ctx: AfterPostContext) => Promise<void>;
+  /** Where to post instead of the channel (a thread), when the rich features say so. */
+  resolveChannel?: (subject: PostSubject, channelId: string) => Promise<string>;
+}
+
+export interface AfterPostContext {
+  deliveryId: string;
+  eventType: EventType;
+  subject: PostSubject;
+  channelId: string;
+  messageId: string;
+}
+
+type DeliveryRow = NonNullable<Awaited<ReturnType<typeof loadDelivery>>>;
+
+function loadDelivery(prisma: PrismaClient, id: string) {
+  return prisma.delivery.findUnique({ where: { id }, include: { event: true } });
+}
+
+/** Outcome of one processing run, for logs and tests. */
+export type DeliveryOutcome = 'delivered' | 'already-done' | 'skipped' | 'delayed';
+
+/** The BullMQ processor for the bot queue. */
+export function createBotProcessor(deps: BotDeliveryDeps) {
+  return async (job: Job, token?: string): Promise<DeliveryOutcome> => {
+    const parsed = DeliveryJob.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.message}`);
+    const delivery = await loadDelivery(deps.prisma, parsed.data.deliveryId);
+    if (!delivery) throw new UnrecoverableError('delivery not found');
+    // The ledger is checked before anything is sent: a redelivered job is a no-op.
+    if (delivery.status === 'delivered' || delivery.status === 'skipped') return 'already-done';
+    if (delivery.status === 'failed' && !job.data.redeliver) return 'already-done';
+    const log = deps.log.child({ deliveryId: delivery.id, eventId: delivery.eventId, type: delivery.event.type });
+    try {
+      return delivery.action === 'edit'
+        ? await deliverEdit(deps, delivery, job, token, log)
+        : await deliverPost(deps, delivery, job, token, log);
+    } catch (err) {
+      if (err instanceof DelayedError || err instanceof UnrecoverableError) throw err;
+      if (err instanceof SkipDelivery) {
+        await markSkipped(deps.prisma, delivery.id, err.message);
+        return 'skipped';
+      }
+      return await handleFailure(deps, delivery, job, token, err, log);
+    }
+  };
+}
+
+class SkipDelivery extends Error {
+  override name = 'SkipDelivery';
+}
+
+/** Thrown when an edit must wait for its original post to be delivered. */
+class OriginalNotYetPosted extends Error {
+  override name = 'OriginalNotYetPosted';
+}
+
+async function waitForSlot(deps: BotDeliveryDeps, scope: string, job: Job, token: string | undefined): Promise<void> {
+  const waitMs = await deps.limiter.reserve(scope);
+  if (waitMs > 0) {
+    deps.metrics.rateLimitWaits.inc();
+    // Back to the queue as delayed: no worker slot is held while waiting.
+    await job.moveToDelayed(Date.now() + waitMs, token);
+    throw new DelayedError();
+  }
+}
+
+async function loadSubject(deps: BotDeliveryDeps, delivery: DeliveryRow): Promise<PostSubject> {
+  const e = delivery.event;
+  const subject = await loadPostSubject(
+    deps.prisma,
+    { type: e.type as EventType, entityType: e.entityType as EntityType, entityId: e.entityId },
+    deps.baseUrl,
+  );
+  if (!subject) throw new SkipDelivery('the record no longer exists');
+  return subject;
+}
+
+async function markSending(prisma: PrismaClient, delivery: DeliveryRow): Promise<void> {
+  await prisma.delivery.update({
+    where: { id: delivery.id },
+    data: {
+      status: 'sending',
+      attempts: { increment: 1 },
+      ...(delivery.firstAttemptAt ? {} : { firstAttemptAt: new Date() }),
+    },
+  });
+}
+
+async function deliverPost(
+  deps: BotDeliveryDeps,
+  delivery: DeliveryRow,
+  job: Job,
+  token: string | undefined,
+  log: Logger,
+): Promise<DeliveryOutcome> {
+  const subject = await loadSubject(deps, delivery);
+  const settings = deps.settings();
+  const channelId = deps.resolveChannel ? await deps.resolveChannel(subject, delivery.targetKey) : delivery.targetKey;
+  await waitForSlot(deps, channelId, job, token);
+  await markSending(deps.prisma, delivery);
+
+  const body = formatPost(subject, {
+    baseUrl: deps.baseUrl,
+    mode: 'bot',
+    roleMention: settings.unplayableRoleId ? { roleId: settings.unplayableRoleId } : null,
+  });
+  const started = Date.now();
+  const message = await postMessage(deps.rest, channelId, body, { nonce: nonceFor(delivery.id) });
+  await deps.prisma.delivery.update({
+    where: { id: delivery.id },
+    data: {
+      status: 'delivered',
+      discordChannelId: channelId,
+      discordMessageId: message.id,
+      embedIndex: 0,
+      payload: body as object,
+      lastError: null,
+      errorClass: null,
+      deliveredAt: new Date(),
+    },
+  });
+  deps.metrics.observeDelivered('bot', delivery.event.createdAt, Date.now() - started);
+  log.info({ channelId, messageId: message.id }, 'posted to discord');
+  if (deps.afterPost) {
+    await deps
+      .afterPost({
+        deliveryId: delivery.id,
+        eventType: delivery.event.type as EventType,
+        subject,
+        channelId,
+        messageId: message.id,
+      })
+      .catch((err) => log.warn({ err }, 'post-delivery step failed'));
+  }
+  return 'delivered';
+}
+
+/** Finds the delivered bot post of the record an edit is about. */
+async function findOriginalPost(prisma: PrismaClient, targetKey: string) {
+  const [, entity, idText] = targetKey.split(':');
+  const entityId = Number(idText);
+  const createdType = entity === 'part_request' ? 'part_request_created' : 'problem_report_created';
+  const originals = await prisma.delivery.findMany({
+    where: { target: 'bot', action: 'post', event: { type: createdType, entityId } },
+    orderBy: { createdAt: 'asc' },
+  });
+  return { entity: entity as EntityType, entityId, originals };
+}
+
+async function deliverEdit(
+  deps: BotDeliveryDeps,
+  delivery: DeliveryRow,
+  job: Job,
+  token: string | undefined,
+  log: Logger,
+): Promise<DeliveryOutcome> {
+  const { entity, entityId, originals } = await findOriginalPost(deps.prisma, delivery.targetKey);
+  const posted = originals.find((d) => d.status === 'delivered' && d.discordMessageId && d.discordChannelId);
+  if (!posted) {
+    if (originals.some((d) => d.status === 'pending' || d.status === 'sending')) {
+      throw new OriginalNotYetPosted('the original post is not delivered yet');
+    }
+    throw new SkipDelivery('no earlier post to edit');
+  }
+  const subject = await loadPostSubject(
+    deps.prisma,
+    {
+      type: entity === 'part_request' ? 'part_request_created' : 'problem_report_created',
+      entityType: entity,
+      entityId,
+    },
+    deps.baseUrl,
+  );
+  if (!subject) throw new SkipDelivery('the record no longer exists');
+  const channelId = posted.discordChannelId!;
+  await waitForSlot(deps, `edit:${channelId}`, job, token);
+  await markSending(deps.prisma, delivery);
+  const body = formatStatusEdit(subject, { baseUrl: deps.baseUrl, mode: 'bot' });
+  try {
+    await editMessage(deps.rest, channelId, posted.discordMessageId!, body);
+  } catch (err) {
+    const c = classifyDiscordError(err);
+    if (c.kind === 'permanent' && c.code === 10008) throw new SkipDelivery('the original message was deleted');
+    throw err;
+  }
+  await deps.prisma.delivery.update({
+    where: { id: delivery.id },
+    data: {
+      status: 'delivered',
+      discordChannelId: channelId,
+      discordMessageId: posted.discordMessageId,
+      payload: body as object,
+      lastError: null,
+      errorClass: null,
+      deliveredAt: new Date(),
+    },
+  });
+  log.info({ channelId, messageId: posted.discordMessageId }, 'edited discord post');
+  return 'delivered';
+}
+
+async function markSkipped(prisma: PrismaClient, id: string, reason: string): Promise<void> {
+  await prisma.delivery.update({ where: { id }, data: { status: 'skipped', lastError: reason } });
+}
+
+async function handleFailure(
+  deps: BotDeliveryDeps,
+  delivery: DeliveryRow,
+  job: Job,
+  token: string | undefined,
+  err: unknown,
+  log: Logger,
+): Promise<never> {
+  const c: DiscordErrorClass =
+    err instanceof OriginalNotYetPosted ? { kind: 'transient', reason: err.message } : classifyDiscordError(err);
+  if (c.kind === 'rate_limited') {
+    deps.metrics.discord429.inc();
+    const scope = c.global ? 'global' : delivery.action === 'edit' ? `edit:${delivery.discordChannelId ?? delivery.targetKey}` : delivery.targetKey;
+    await deps.limiter.block(scope, c.retryAfterMs);
+    await deps.prisma.delivery.update({
+      where: { id: delivery.id },
+      data: { status: 'pending', lastError: `rate limited by Discord, retrying in ${Math.ceil(c.retryAfterMs)} ms`, errorClass: 'rate_limited' },
+    });
+    log.warn({ retryAfterMs: c.retryAfterMs, global: c.global }, 'rate limited by discord');
+    await job.moveToDelayed(Date.now() + Math.ceil(c.retryAfterMs), token);
+    throw new DelayedError();
+  }
+  if (c.kind === 'permanent') {
+    await deps.prisma.delivery.update({
+      where: { id: delivery.id },
+      data: { status: 'failed', lastError: c.reason, errorClass: `permanent:${c.target}` },
+    });
+    deps.metrics.deliveryOutcome.inc({ target: 'bot', outcome: 'failed' });
+    log.error({ reason: c.reason, code: c.code, status: c.status }, 'delivery failed permanently');
+    throw new UnrecoverableError(c.reason);
+  }
+  const attempts = job.opts.attempts ?? 1;
+  const last = job.attemptsMade + 1 >= attempts;
+  await deps.prisma.delivery.update({
+    where: { id: delivery.id },
+    data: { status: last ? 'failed' : 'pending', lastError: c.reason, errorClass: 'transient' },
+  });
+  if (last) deps.metrics.deliveryOutcome.inc({ target: 'bot', outcome: 'failed' });
+  log.warn({ reason: c.reason, attempt: job.attemptsMade + 1, of: attempts }, last ? 'delivery failed after retries' : 'delivery failed; will retry');
+  throw new Error(c.reason);
+}

@@ -1,0 +1,19 @@
+import { BaseEnv, z } from '@flipfix/config';
+
+/** The worker's environment (all optional in development). */
+export const WorkerEnv = BaseEnv.extend({
+  /** Bot deliveries processed at once per process. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(50),
+  /** Attempts per delivery before it is marked failed. */
+  DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  /** First retry delay in ms; doubles each attempt, with jitter. */
+  DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(28_000),
+  /** HTTP timeout for one Discord request. */
+  DISCORD_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  /** Re-enqueue events and deliveries not finished after this many seconds. */
+  RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(5).max(86_400).default(120),
+  /** Port for the worker's own /metrics (0 = off). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  QUEUE_PREFIX: z.string().regex(/^[\w-]+$/).default('flipfix'),
+});
+export type WorkerEnv = z.infer<typeof WorkerEnv>;

@@ -1,0 +1,58 @@
+/**
+ * Worker entry point: parses the environment once, starts every stage and
+ * stops cleanly on SIGINT/SIGTERM.
+ */
+import { createServer } from 'node:http';
+import { parseEnv, resolveDiscord } from '@flipfix/config';
+import { createLogger } from '@flipfix/logger';
+import { WorkerEnv } from './env';
+import { Metrics } from './metrics';
+import { startWorker } from './worker';
+
+const env = parseEnv(WorkerEnv);
+const discord = resolveDiscord(env);
+const log = createLogger({
+  name: 'worker',
+  level: env.LOG_LEVEL,
+  pretty: env.NODE_ENV === 'development',
+  secrets: [discord.botToken],
+});
+
+const metrics = new Metrics({ defaultMetrics: true });
+const worker = await startWorker({
+  databaseUrl: env.DATABASE_URL,
+  redisUrl: env.REDIS_URL,
+  prefix: env.QUEUE_PREFIX,
+  baseUrl: env.APP_BASE_URL,
+  discord: { token: discord.botToken, apiUrl: discord.apiUrl, channelId: discord.channelId, timeoutMs: env.DISCORD_TIMEOUT_MS },
+  log,
+  metrics,
+  concurrency: env.WORKER_CONCURRENCY,
+  retry: { attempts: env.DELIVERY_ATTEMPTS, backoffMs: env.DELIVERY_BACKOFF_MS, jitter: 0.5 },
+  reconcileAfterMs: env.RECONCILE_AFTER_SECONDS * 1000,
+});
+log.info({ discord: discord.simulated ? 'simulator' : 'discord', api: discord.apiUrl }, 'delivering to');
+
+const server =
+  env.WORKER_METRICS_PORT > 0
+    ? createServer(async (req, res) => {
+        if (req.url !== '/metrics') {
+          res.writeHead(404).end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(await metrics.registry.metrics());
+      }).listen(env.WORKER_METRICS_PORT, '127.0.0.1')
+    : null;
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  server?.close();
+  await worker.close(10_000);
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));

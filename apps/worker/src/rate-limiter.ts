@@ -1,0 +1,149 @@
+/**
+ * Discord rate limits shared by every worker process, in Redis.
+ *
+ * @discordjs/rest keeps its buckets in memory, per process, so three workers
+ * would each believe they may send 5 messages per 5 s into a channel. Here
+ * every send first reserves a slot in a sliding-window log kept in Redis:
+ * the global window (requests per second per token) and the channel's window,
+ * whose size and length are learned from Discord's X-RateLimit headers. A
+ * caller that gets no slot is told how long to wait and re-queues its job as
+ * delayed, so no worker slot is held while waiting.
+ */
+import type { Redis } from 'ioredis';
+
+export interface WindowLimit {
+  limit: number;
+  windowMs: number;
+}
+
+export interface RateLimiterOptions {
+  redis: Redis;
+  keyPrefix: string;
+  /** Discord's documented global limit: 50 requests per second per bot. */
+  global?: WindowLimit | null;
+  /**
+   * Assumed limit for a channel whose headers we have not seen yet. Discord
+   * allows about 5 messages per 5 s per channel.
+   */
+  defaultChannel?: WindowLimit | null;
+  /** Extra time added to every window, for clock and network skew. */
+  marginMs?: number;
+}
+
+// KEYS[1] = global log, KEYS[2] = channel log, KEYS[3] = channel limit hash, KEYS[4] = global limit hash
+// ARGV: now, member, gLimit, gWindow, defLimit, defWindow, margin
+// Returns 0 when both slots were reserved, else the milliseconds to wait.
+const RESERVE = `
+local now = tonumber(ARGV[1])
+local member = ARGV[2]
+local gLimit = tonumber(ARGV[3])
+local gWindow = tonumber(ARGV[4])
+local margin = tonumber(ARGV[7])
+local cLimit = tonumber(redis.call('HGET', KEYS[3], 'limit') or ARGV[5])
+local cWindow = tonumber(redis.call('HGET', KEYS[3], 'window') or ARGV[6])
+local blockedUntil = math.max(
+  tonumber(redis.call('HGET', KEYS[3], 'blockedUntil') or '0'),
+  tonumber(redis.call('HGET', KEYS[4], 'blockedUntil') or '0'))
+if blockedUntil > now then return blockedUntil - now end
+local wait = 0
+if gLimit > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - gWindow - margin)
+  if redis.call('ZCARD', KEYS[1]) >= gLimit then
+    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    wait = math.max(wait, tonumber(oldest[2]) + gWindow + margin - now)
+  end
+end
+if cLimit > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - cWindow - margin)
+  local count = redis.call('ZCARD', KEYS[2])
+  if count >= cLimit then
+    local oldest = redis.call('ZRANGE', KEYS[2], count - cLimit, count - cLimit, 'WITHSCORES')
+    wait = math.max(wait, tonumber(oldest[2]) + cWindow + margin - now)
+  end
+end
+if wait > 0 then return math.ceil(wait) end
+if gLimit > 0 then
+  redis.call('ZADD', KEYS[1], now, member)
+  redis.call('PEXPIRE', KEYS[1], gWindow + margin + 1000)
+end
+if cLimit > 0 then
+  redis.call('ZADD', KEYS[2], now, member)
+  redis.call('PEXPIRE', KEYS[2], cWindow + margin + 60000)
+end
+return 0
+`;
+
+/** What Discord's headers said about a route, as @flipfix/discord reports it. */
+export interface ObservedLimit {
+  limit: number;
+  resetAfterMs: number;
+  remaining: number;
+}
+
+/** Shared, cross-process view of Discord's rate limits. */
+export class SharedRateLimiter {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #global: WindowLimit | null;
+  readonly #default: WindowLimit | null;
+  readonly #margin: number;
+  #seq = 0;
+
+  constructor(options: RateLimiterOptions) {
+    this.#redis = options.redis;
+    this.#prefix = `${options.keyPrefix}:rl`;
+    this.#global = options.global === undefined ? { limit: 50, windowMs: 1000 } : options.global;
+    this.#default = options.defaultChannel === undefined ? { limit: 5, windowMs: 5000 } : options.defaultChannel;
+    this.#margin = options.marginMs ?? 100;
+    this.#redis.defineCommand('flipfixReserve', { numberOfKeys: 4, lua: RESERVE });
+  }
+
+  /**
+   * Reserves one request into `scope` (a channel id or `webhook:<id>`).
+   * Resolves 0 when the caller may send now, else the milliseconds to wait.
+   */
+  async reserve(scope: string): Promise<number> {
+    const now = Date.now();
+    const member = `${now}-${process.pid}-${++this.#seq}-${Math.random().toString(36).slice(2, 8)}`;
+    const g = this.#global;
+    const d = this.#default;
+    const result = await (
+      this.#redis as unknown as {
+        flipfixReserve(...args: (string | number)[]): Promise<number>;
+      }
+    ).flipfixReserve(
+      `${this.#prefix}:global`,
+      `${this.#prefix}:log:${scope}`,
+      `${this.#prefix}:limit:${scope}`,
+      `${this.#prefix}:limit:global`,
+      now,
+      member,
+      g?.limit ?? 0,
+      g?.windowMs ?? 0,
+      d?.limit ?? 0,
+      d?.windowMs ?? 0,
+      this.#margin,
+    );
+    return Number(result);
+  }
+
+  /** Learns a scope's window from response headers (limit and window length). */
+  async observe(scope: string, observed: ObservedLimit): Promise<void> {
+    if (!(observed.limit > 0)) return;
+    const key = `${this.#prefix}:limit:${scope}`;
+    // The window length is the reset-after of a fresh bucket; when we see a
+    // partly used bucket, the window is at least this long, so keep the largest.
+    const current = Number((await this.#redis.hget(key, 'window')) ?? 0);
+    const windowMs = Math.max(current, Math.ceil(observed.resetAfterMs));
+    await this.#redis.hset(key, { limit: observed.limit, window: windowMs });
+    await this.#redis.pexpire(key, 24 * 3600 * 1000);
+  }
+
+  /** After a 429: nobody sends into `scope` (or anywhere, when global) until it passes. */
+  async block(scope: string | 'global', retryAfterMs: number): Promise<void> {
+    const until = Date.now() + Math.ceil(retryAfterMs) + this.#margin;
+    const key = `${this.#prefix}:limit:${scope}`;
+    await this.#redis.hset(key, { blockedUntil: until });
+    await this.#redis.pexpire(key, 24 * 3600 * 1000);
+  }
+}

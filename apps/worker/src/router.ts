@@ -1,0 +1,150 @@
+/**
+ * The router: turns one outbox event into one delivery per target, following
+ * the settings in effect when the event is routed (per-event toggle, channel,
+ * delivery mode). Each delivery is a ledger row (unique per event and target)
+ * and a BullMQ job whose id is the delivery id, so routing twice is harmless.
+ */
+import type { Queue } from 'bullmq';
+import { isEventType, type EventType } from '@flipfix/events';
+import type { NotifySettings, PrismaClient } from '@flipfix/db';
+import { JOBS, type RetryPolicy, deliveryJobId } from '@flipfix/queue';
+
+/** One planned delivery. `bot` posts (or edits) with the bot; `webhook` is the legacy path. */
+export interface PlannedTarget {
+  target: 'bot' | 'webhook';
+  /** Channel id for bot posts, `edit:<entity>:<id>` for in-place edits, endpoint id for webhooks. */
+  targetKey: string;
+  action: 'post' | 'edit';
+  /** Set when the target is planned but must not be sent (why, for the ledger). */
+  skipReason?: string;
+}
+
+export interface EventForRouting {
+  type: string;
+  entityType: string;
+  entityId: number;
+  /** For a part request update that set a new status: the request whose post to edit. */
+  editsPartRequestId?: number | null;
+}
+
+/**
+ * Decides the targets of one event (pure; the tests pin it down).
+ * `webhookEndpointIds` are the enabled endpoints subscribed to this type.
+ */
+export function planTargets(
+  event: EventForRouting,
+  settings: NotifySettings,
+  defaultChannelId: string,
+  webhookEndpointIds: readonly string[],
+): PlannedTarget[] {
+  if (!isEventType(event.type)) return [];
+  const type: EventType = event.type;
+  const toggle = settings.events[type];
+  const enabled = toggle?.enabled ?? true;
+  const botOn = settings.deliveryMode === 'bot' || settings.deliveryMode === 'both';
+  const hooksOn = settings.deliveryMode === 'webhooks' || settings.deliveryMode === 'both';
+  const targets: PlannedTarget[] = [];
+
+  if (type === 'problem_report_status_changed') {
+    // Edits the original post; never a second message (Flipfix #208).
+    if (botOn) {
+      targets.push({
+        target: 'bot',
+        targetKey: `edit:problem_report:${event.entityId}`,
+        action: 'edit',
+        ...(enabled ? {} : { skipReason: 'event type disabled in settings' }),
+      });
+    }
+    return targets;
+  }
+
+  if (botOn) {
+    const channel = toggle?.channelId ?? settings.channelId ?? defaultChannelId;
+    targets.push({
+      target: 'bot',
+      targetKey: channel,
+      action: 'post',
+      ...(enabled ? {} : { skipReason: 'event type disabled in settings' }),
+    });
+    // A part request update that changes the status also edits the request's post.
+    if (type === 'part_request_update_created' && event.editsPartRequestId != null && enabled) {
+      targets.push({ target: 'bot', targetKey: `edit:part_request:${event.editsPartRequestId}`, action: 'edit' });
+    }
+  }
+  if (hooksOn && enabled) {
+    for (const id of webhookEndpointIds) targets.push({ target: 'webhook', targetKey: id, action: 'post' });
+  }
+  return targets;
+}
+
+export interface RouterDeps {
+  prisma: PrismaClient;
+  settings: () => NotifySettings;
+  defaultChannelId: string;
+  botQueue: Queue;
+  webhookQueue: Queue | null;
+  /** Enabled webhook endpoints subscribed to an event type (the legacy module). */
+  webhookEndpointsFor: (type: EventType) => Promise<string[]>;
+  retry: RetryPolicy;
+}
+
+/** Routes one event: writes its ledger rows and enqueues what is still to send. */
+export async function routeEvent(deps: RouterDeps, eventId: string): Promise<{ enqueued: number; skipped: number }> {
+  const event = await deps.prisma.outboxEvent.findUnique({ where: { id: eventId } });
+  if (!event) return { enqueued: 0, skipped: 0 };
+
+  if (!event.routedAt) {
+    const settings = deps.settings();
+    const hooksOn = settings.deliveryMode !== 'bot';
+    const endpoints = hooksOn && isEventType(event.type) ? await deps.webhookEndpointsFor(event.type) : [];
+    let editsPartRequestId: number | null = null;
+    if (event.type === 'part_request_update_created') {
+      const update = await deps.prisma.partRequestUpdate.findUnique({
+        where: { id: event.entityId },
+        select: { partRequestId: true, newStatus: true },
+      });
+      if (update?.newStatus) editsPartRequestId = update.partRequestId;
+    }
+    const plan = planTargets({ ...event, editsPartRequestId }, settings, deps.defaultChannelId, endpoints);
+    await deps.prisma.$transaction([
+      deps.prisma.delivery.createMany({
+        data: plan.map((t) => ({
+          eventId: event.id,
+          target: t.target,
+          targetKey: t.targetKey,
+          action: t.action,
+          status: t.skipReason ? ('skipped' as const) : ('pending' as const),
+          lastError: t.skipReason ?? null,
+        })),
+        skipDuplicates: true,
+      }),
+      deps.prisma.outboxEvent.update({ where: { id: event.id }, data: { routedAt: new Date() } }),
+    ]);
+  }
+
+  // Enqueue every unfinished delivery of the event (again, after a crash: job ids dedupe).
+  const open = await deps.prisma.delivery.findMany({
+    where: { eventId: event.id, status: { in: ['pending', 'sending'] } },
+    select: { id: true, target: true },
+  });
+  const skipped = await deps.prisma.delivery.count({ where: { eventId: event.id, status: 'skipped' } });
+  await enqueueDeliveries(deps, open.map((d) => ({ id: d.id, target: d.target, eventId: event.id })));
+  return { enqueued: open.length, skipped };
+}
+
+/** Adds delivery jobs (job id = delivery id) to the right queue. */
+export async function enqueueDeliveries(
+  deps: Pick<RouterDeps, 'botQueue' | 'webhookQueue' | 'retry'>,
+  deliveries: readonly { id: string; target: string; eventId: string }[],
+): Promise<void> {
+  const opts = JOBS.deliver.options(deps.retry);
+  const bot = deliveries.filter((d) => d.target === 'bot');
+  const hooks = deliveries.filter((d) => d.target === 'webhook');
+  const toJob = (d: { id: string; eventId: string }) => ({
+    name: JOBS.deliver.name,
+    data: { deliveryId: d.id, eventId: d.eventId },
+    opts: { ...opts, jobId: deliveryJobId(d.id) },
+  });
+  if (bot.length) await deps.botQueue.addBulk(bot.map(toJob));
+  if (hooks.length && deps.webhookQueue) await deps.webhookQueue.addBulk(hooks.map(toJob));
+}

@@ -1,0 +1,200 @@
+/**
+ * Composes the worker process: outbox relay, router, bot delivery, webhook
+ * delivery (legacy path) and reconciler, on one Postgres pool and one Redis.
+ */
+import { Worker, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createDb, type Db } from '@flipfix/db';
+import { createDiscordRest, onRateLimitHeaders } from '@flipfix/discord';
+import type { Logger } from '@flipfix/logger';
+import { createRedis, DEFAULT_PREFIX, DEFAULT_RETRY, JOBS, QUEUES, RouteEventJob, type RetryPolicy, openQueue } from '@flipfix/queue';
+import { createBotProcessor, type BotDeliveryDeps } from './bot-delivery';
+import { Metrics } from './metrics';
+import { type WindowLimit, SharedRateLimiter } from './rate-limiter';
+import { Reconciler } from './reconciler';
+import { OutboxRelay } from './relay';
+import { routeEvent } from './router';
+import { SettingsCache } from './settings-cache';
+
+export interface WorkerOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  /** BullMQ and rate-limiter key prefix. */
+  prefix?: string;
+  baseUrl: string;
+  discord: { token: string; apiUrl: string; channelId: string; timeoutMs?: number };
+  log: Logger;
+  concurrency?: number;
+  retry?: RetryPolicy;
+  /** Shared rate limits; `null` turns one off (benchmarks against a simulator without limits). */
+  rateLimits?: { global?: WindowLimit | null; defaultChannel?: WindowLimit | null };
+  reconcileAfterMs?: number;
+  reconcileIntervalMs?: number;
+  /** BullMQ lock duration: how soon a crashed worker's active jobs are taken over. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  relayPollMs?: number;
+  metrics?: Metrics;
+  /** Hooks for the rich features and the legacy webhook path. */
+  extend?: (ctx: WorkerContext) => WorkerExtension | Promise<WorkerExtension>;
+}
+
+export interface WorkerContext {
+  db: Db;
+  redis: Redis;
+  settings: SettingsCache;
+  limiter: SharedRateLimiter;
+  metrics: Metrics;
+  log: Logger;
+  prefix: string;
+  retry: RetryPolicy;
+  options: WorkerOptions;
+}
+
+export interface WorkerExtension {
+  afterPost?: BotDeliveryDeps['afterPost'];
+  resolveChannel?: BotDeliveryDeps['resolveChannel'];
+  webhookEndpointsFor?: (type: import('@flipfix/events').EventType) => Promise<string[]>;
+  /** Extra BullMQ workers (the webhook queue's), closed with the rest. */
+  workers?: Worker[];
+  close?: () => Promise<void>;
+}
+
+export interface RunningWorker {
+  db: Db;
+  metrics: Metrics;
+  relay: OutboxRelay;
+  reconciler: Reconciler;
+  settings: SettingsCache;
+  queues: { events: Queue; bot: Queue; webhook: Queue };
+  /** Idempotent; waits for active jobs, bounded by `deadlineMs`. */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
+  const prefix = o.prefix ?? DEFAULT_PREFIX;
+  const retry = o.retry ?? DEFAULT_RETRY;
+  const log = o.log;
+  const metrics = o.metrics ?? new Metrics();
+  const db = createDb({ databaseUrl: o.databaseUrl, max: 10 });
+  const redis = createRedis(o.redisUrl, 'worker');
+  const queues = {
+    events: openQueue(QUEUES.events, redis, prefix),
+    bot: openQueue(QUEUES.bot, redis, prefix),
+    webhook: openQueue(QUEUES.webhook, redis, prefix),
+  };
+  const limiter = new SharedRateLimiter({
+    redis,
+    keyPrefix: prefix,
+    ...(o.rateLimits?.global !== undefined ? { global: o.rateLimits.global } : {}),
+    ...(o.rateLimits?.defaultChannel !== undefined ? { defaultChannel: o.rateLimits.defaultChannel } : {}),
+  });
+  const settings = new SettingsCache({ prisma: db.prisma, pool: db.pool, log });
+  await settings.start();
+
+  const rest = createDiscordRest({ token: o.discord.token, apiUrl: o.discord.apiUrl, timeoutMs: o.discord.timeoutMs ?? 15_000 });
+  onRateLimitHeaders(rest, (info) => {
+    if (info.scope) void limiter.observe(info.scope, info).catch(() => undefined);
+  });
+
+  const ctx: WorkerContext = { db, redis, settings, limiter, metrics, log, prefix, retry, options: o };
+  const ext = o.extend ? await o.extend(ctx) : {};
+
+  const workerOpts = {
+    connection: redis,
+    prefix,
+    lockDuration: o.lockDurationMs ?? 30_000,
+    stalledInterval: o.stalledIntervalMs ?? 30_000,
+    // A job interrupted by a crash is taken over, not failed.
+    maxStalledCount: 10,
+  };
+
+  const routerWorker = new Worker(
+    QUEUES.events,
+    async (job) => {
+      const parsed = RouteEventJob.safeParse(job.data);
+      if (!parsed.success) throw new (await import('bullmq')).UnrecoverableError('invalid route-event payload');
+      const r = await routeEvent(
+        {
+          prisma: db.prisma,
+          settings: () => settings.current,
+          defaultChannelId: o.discord.channelId,
+          botQueue: queues.bot,
+          webhookQueue: queues.webhook,
+          webhookEndpointsFor: ext.webhookEndpointsFor ?? (async () => []),
+          retry,
+        },
+        parsed.data.eventId,
+      );
+      metrics.eventsRouted.inc({ type: parsed.data.type });
+      return r;
+    },
+    { ...workerOpts, concurrency: 20 },
+  );
+
+  const botWorker = new Worker(
+    QUEUES.bot,
+    createBotProcessor({
+      prisma: db.prisma,
+      rest,
+      limiter,
+      settings: () => settings.current,
+      baseUrl: o.baseUrl,
+      log,
+      metrics,
+      ...(ext.afterPost ? { afterPost: ext.afterPost } : {}),
+      ...(ext.resolveChannel ? { resolveChannel: ext.resolveChannel } : {}),
+    }),
+    { ...workerOpts, concurrency: o.concurrency ?? 50 },
+  );
+
+  for (const w of [routerWorker, botWorker, ...(ext.workers ?? [])]) {
+    w.on('error', (err) => log.error({ err, queue: w.name }, 'queue worker error'));
+  }
+
+  const relay = new OutboxRelay({ pool: db.pool, queue: queues.events, log, retry, pollMs: o.relayPollMs ?? 1000 });
+  await relay.start();
+  const reconciler = new Reconciler({
+    prisma: db.prisma,
+    eventsQueue: queues.events,
+    botQueue: queues.bot,
+    webhookQueue: queues.webhook,
+    retry,
+    log,
+    staleAfterMs: o.reconcileAfterMs ?? 120_000,
+    ...(o.reconcileIntervalMs ? { intervalMs: o.reconcileIntervalMs } : {}),
+  });
+  reconciler.start();
+  log.info({ prefix, concurrency: o.concurrency ?? 50 }, 'worker started');
+
+  let closing: Promise<void> | null = null;
+  const close = (deadlineMs = 10_000): Promise<void> => {
+    closing ??= (async () => {
+      const all = async () => {
+        await relay.close();
+        await reconciler.close();
+        await Promise.all([routerWorker.close(), botWorker.close(), ...(ext.workers ?? []).map((w) => w.close())]);
+        await ext.close?.();
+        await settings.close();
+        await Promise.all(Object.values(queues).map((q) => q.close()));
+        await redis.quit().catch(() => undefined);
+        await db.close();
+      };
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), deadlineMs);
+        timer.unref();
+      });
+      const result = await Promise.race([all().then(() => 'ok' as const), deadline]);
+      clearTimeout(timer);
+      if (result === 'timeout') {
+        log.warn({ deadlineMs }, 'shutdown deadline passed; forcing');
+        redis.disconnect();
+      }
+      log.info('worker stopped');
+    })();
+    return closing;
+  };
+
+  return { db, metrics, relay, reconciler, settings, queues, close };
+}
