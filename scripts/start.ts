@@ -1,0 +1,76 @@
+/**
+ * `npm start`: migrate (creating the database if missing), seed demo machines
+ * the first time, then run the web app, the worker and (unless a real bot
+ * token is configured) the Discord simulator in one foreground command with
+ * prefixed logs. Ctrl-C stops all three.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BaseEnv, generateDevToken, parseEnv, resolveDiscord } from '@flipfix/config';
+import { createDb, migrate, seedDemo } from '@flipfix/db';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const env = parseEnv(BaseEnv);
+const discord = resolveDiscord(env);
+
+console.log(`[start] migrating ${redactUrl(env.DATABASE_URL)}`);
+const { applied } = await migrate({ databaseUrl: env.DATABASE_URL, log: (m) => console.log(`[start] ${m}`) });
+console.log(`[start] ${applied.length} migration(s) applied`);
+const db = createDb({ databaseUrl: env.DATABASE_URL, max: 2 });
+const seeded = await seedDemo(db);
+if (seeded) console.log('[start] seeded demo machines');
+await db.close();
+
+const childEnv: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '1' };
+// One admin token for the whole run, so the one printed is the one that works.
+childEnv.ADMIN_TOKEN ??= generateDevToken();
+
+const colors: Record<string, string> = { sim: '35', web: '36', worker: '33' };
+const children: ChildProcess[] = [];
+
+function run(name: string, workspace: string): void {
+  const child = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/main.ts'], {
+    cwd: path.join(root, workspace),
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const tag = `\x1b[${colors[name] ?? '0'}m[${name}]\x1b[0m`;
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${tag} ${line}\n`));
+  }
+  child.on('exit', (code, signal) => {
+    process.stdout.write(`${tag} exited (${signal ?? code})\n`);
+    if (!stopping) void stopAll(code ?? 1);
+  });
+  children.push(child);
+}
+
+if (discord.simulated && !process.env.DISCORD_API_URL) run('sim', 'apps/discord-sim');
+run('worker', 'apps/worker');
+run('web', 'apps/web');
+
+console.log(`[start] web:       http://localhost:${process.env.PORT ?? 3000}  (admin console: /admin)`);
+if (discord.simulated) console.log(`[start] simulator: http://127.0.0.1:${env.DISCORD_SIM_PORT}  (see the posts here)`);
+else console.log('[start] posting to the real Discord with DISCORD_BOT_TOKEN');
+console.log(`[start] admin token: ${childEnv.ADMIN_TOKEN === process.env.ADMIN_TOKEN ? '(from ADMIN_TOKEN)' : childEnv.ADMIN_TOKEN}`);
+
+let stopping = false;
+async function stopAll(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  const deadline = setTimeout(() => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  }, 15_000);
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+  clearTimeout(deadline);
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
+}
