@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { SharedRateLimiter } from './rate-limiter';
+
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+afterAll(async () => {
+  await redis.quit();
+});
+
+function limiter(prefix = `test-rl-${randomUUID()}`, opts: Partial<ConstructorParameters<typeof SharedRateLimiter>[0]> = {}) {
+  return new SharedRateLimiter({ redis, keyPrefix: prefix, ...opts });
+}
+
+describe('SharedRateLimiter (Redis)', () => {
+  it('grants the channel limit, then says how long to wait', async () => {
+    const rl = limiter(undefined, { defaultChannel: { limit: 5, windowMs: 5000 }, marginMs: 0 });
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await rl.reserve('chan'));
+    expect(results.slice(0, 5)).toEqual([0, 0, 0, 0, 0]);
+    expect(results[5]).toBeGreaterThan(4000);
+    expect(results[5]).toBeLessThanOrEqual(5000);
+    // Another channel has its own window.
+    expect(await rl.reserve('other')).toBe(0);
+  });
+
+  it('is shared: two limiters (two processes) on one prefix split one budget', async () => {
+    const prefix = `test-rl-${randomUUID()}`;
+    const a = limiter(prefix, { defaultChannel: { limit: 5, windowMs: 5000 } });
+    const b = limiter(prefix, { defaultChannel: { limit: 5, windowMs: 5000 } });
+    const grants = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).reserve('chan')));
+    expect(grants.filter((w) => w === 0)).toHaveLength(5);
+  });
+
+  it('enforces the global limit across channels', async () => {
+    const rl = limiter(undefined, { global: { limit: 3, windowMs: 1000 }, defaultChannel: null });
+    const grants = await Promise.all(['a', 'b', 'c', 'd'].map((c) => rl.reserve(c)));
+    expect(grants.filter((w) => w === 0)).toHaveLength(3);
+  });
+
+  it('learns a channel limit from headers and honours a 429 block', async () => {
+    const rl = limiter(undefined, { defaultChannel: { limit: 1, windowMs: 1000 }, marginMs: 0 });
+    await rl.observe('chan', { limit: 3, remaining: 2, resetAfterMs: 2000 });
+    expect([await rl.reserve('chan'), await rl.reserve('chan'), await rl.reserve('chan')]).toEqual([0, 0, 0]);
+    expect(await rl.reserve('chan')).toBeGreaterThan(1000);
+    await rl.block('other', 700);
+    const wait = await rl.reserve('other');
+    expect(wait).toBeGreaterThan(500);
+    expect(wait).toBeLessThanOrEqual(700);
+  });
+
+  it('null limits turn limiting off', async () => {
+    const rl = limiter(undefined, { global: null, defaultChannel: null });
+    const grants = await Promise.all(Array.from({ length: 100 }, () => rl.reserve('chan')));
+    expect(grants.every((w) => w === 0)).toBe(true);
+  });
+});
