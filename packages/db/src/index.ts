@@ -1,1 +1,66 @@
-export {};
+/**
+ * @flipfix/db: the Prisma client and its pg pool, migrations, domain
+ * services, the outbox's post view, settings, seed data and test support.
+ */
+export { createDb, prismaOf, type CreateDbOptions, type Db, type DbLike } from './client.ts';
+export { AppError, NotFoundError, isAppError, type AppErrorCode, type AppErrorOptions } from './errors.ts';
+export {
+  DEFAULT_MIGRATIONS_DIR,
+  MIGRATION_LOCK_KEY,
+  MigrationError,
+  checksumOf,
+  databaseNameOf,
+  ensureDatabase,
+  migrate,
+  migrationSetChecksum,
+  quoteIdent,
+  readMigrations,
+  withDatabase,
+  type MigrateOptions,
+  type MigrateResult,
+  type MigrationFile,
+} from './migrate.ts';
+export * from './services/machines.ts';
+export * from './services/problem-reports.ts';
+export * from './services/log-entries.ts';
+export * from './services/part-requests.ts';
+export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type ListOptions } from './services/shared.ts';
+export { RECORD_PATHS, linkExcerpt, loadPostSubject, recordUrl, type PostSubjectRef } from './post-subject.ts';
+export * from './settings.ts';
+export { DEMO_MACHINES, seedDemo } from './seed.ts';
+export {
+  TEST_TEMPLATE_DATABASE,
+  createTestDatabase,
+  dropDatabase,
+  factories,
+  type CreateTestDatabaseOptions,
+  type TestDatabase,
+} from './testing.ts';
+
+/** Outbox channels the triggers NOTIFY on. */
+export const OUTBOX_CHANNEL = 'flipfix_outbox';
+export const SETTINGS_CHANNEL = 'flipfix_settings';
+
+export { Prisma, PrismaClient } from './generated/prisma/client.ts';
+export type {
+  Delivery,
+  LogEntry,
+  Machine,
+  OutboxEvent,
+  PartRequest,
+  PartRequestUpdate,
+  Photo,
+  ProblemReport,
+  Settings,
+  SettingsAudit,
+} from './generated/prisma/client.ts';
+export {
+  DeliveryMode,
+  DeliveryStatus,
+  OperationalStatus,
+  OutboxStatus,
+  PartRequestStatus,
+  ProblemPriority,
+  ProblemReportStatus,
+  ProblemType,
+} from './generated/prisma/enums.ts';

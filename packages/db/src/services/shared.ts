@@ -1,0 +1,42 @@
+import { Prisma } from '../generated/prisma/client.ts';
+
+/** Newest-first list options shared by every list function. */
+export interface ListOptions {
+  /** At most this many rows (default 50, capped at 500). */
+  limit?: number | undefined;
+  /** Only rows with an id below this one (keyset paging: pass the last id of the previous page). */
+  beforeId?: number | undefined;
+}
+
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 500;
+
+export function takeOf(options: ListOptions): number {
+  const limit = options.limit ?? DEFAULT_LIST_LIMIT;
+  return Math.max(1, Math.min(MAX_LIST_LIMIT, Math.trunc(limit)));
+}
+
+export function beforeOf(options: ListOptions): { id?: { lt: number } } {
+  return options.beforeId === undefined ? {} : { id: { lt: options.beforeId } };
+}
+
+/** Photos in display order. */
+export const photosInOrder = { orderBy: [{ position: 'asc' }, { id: 'asc' }] } satisfies Prisma.PhotoFindManyArgs;
+
+/** Nested create input for photo URLs, positions following the given order. */
+export function photoCreates(photoUrls: readonly string[] | undefined): { create: { url: string; position: number }[] } | undefined {
+  if (photoUrls === undefined || photoUrls.length === 0) return undefined;
+  return { create: photoUrls.map((url, position) => ({ url, position })) };
+}
+
+/** True for Prisma's "unique constraint failed" error. */
+export function isUniqueViolation(err: unknown): err is Prisma.PrismaClientKnownRequestError {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
+}
+
+/** Drops undefined values so optional inputs satisfy exactOptionalPropertyTypes. */
+export function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}
