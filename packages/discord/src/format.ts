@@ -1,0 +1,594 @@
+/**
+ * Turns a record (a {@link PostSubject}) into the Discord message that
+ * announces it. Pure: same input, same body. Layout follows Flipfix's legacy
+ * posts (emoji + machine title linking to the record, colour per kind, body,
+ * 📎 linked record, "— Name" attribution, up to 4 photos as a gallery), then
+ * adds status fields, a link button and, for the bot, action buttons.
+ *
+ * Every body holds every Discord limit for any input, and user text can
+ * never ping: `allowed_mentions` is always explicit and mention syntax in
+ * user text is broken up as well.
+ */
+import type { EventType, MachineRef, PartRequestStatus, PostSubject, Priority, ProblemReportPost } from '@flipfix/events';
+import { PROBLEM_TYPE_LABELS } from '@flipfix/events';
+import {
+  type APIActionRowComponent,
+  type APIAllowedMentions,
+  type APIButtonComponent,
+  type APIEmbed,
+  type APIEmbedField,
+  ButtonStyle,
+  ComponentType,
+  type RESTPatchAPIChannelMessageJSONBody,
+  type RESTPostAPIChannelMessageJSONBody,
+} from 'discord-api-types/v10';
+import { encodeCustomId } from './custom-id';
+import { DISCORD_LIMITS } from './limits';
+import { escapeMarkdownLinkText, httpUrl, inlineText, neutralizeMentions, renderInternalLinks, safeUrl, sanitizeText, truncate } from './text';
+
+/** Embed colours (decimal, as Discord takes them). */
+export const COLORS = {
+  /** Open problem report (Flipfix's red). */
+  problemReport: 15158332,
+  /** Closed problem report. */
+  resolved: 3066993,
+  /** Log entries, part requests, updates, digests (Flipfix's blue). */
+  info: 3447003,
+  /** Test posts. */
+  test: 10181046,
+} as const;
+
+/** Title emoji per kind of record. */
+export const KIND_EMOJI = {
+  problem_report: '⚠️',
+  log_entry: '🗒️',
+  part_request: '📦',
+  part_request_update: '💬',
+} as const satisfies Record<PostSubject['kind'], string>;
+
+/** How a post is sent; decides which buttons it may carry. */
+export type DeliveryMode = 'bot' | 'webhook';
+
+/** Options for {@link formatPost}. */
+export interface FormatOptions {
+  /** Absolute base URL of the Flipfix site, for internal links. */
+  baseUrl: string;
+  /** Add the button row (bot mode only). Default true. */
+  buttons?: boolean;
+  /** Role pinged by problem reports with priority `unplayable`; nothing else pings. */
+  roleMention?: { roleId: string } | null;
+  /**
+   * `bot` (default): link button plus action buttons. `webhook`: no
+   * components, since Discord only accepts them from application-owned
+   * webhooks, and the legacy webhooks are not.
+   */
+  mode?: DeliveryMode;
+}
+
+/** Longest name shown in an attribution or field, before the field's own limit. */
+const NAME_MAX = 100;
+/** Longest attribution line. */
+const ATTRIBUTION_MAX = 300;
+/** Longest label of the linked record on the 📎 line, and of its text snippet (Flipfix: ~50). */
+const LINK_LABEL_MAX = 80;
+const LINK_SNIPPET_MAX = 50;
+/** Longest URL put in Markdown inside a description; longer ones are left out rather than eat the budget. */
+const MARKDOWN_URL_MAX = 512;
+/** Photos shown per post (Discord's gallery shows 4). */
+export const MAX_PHOTOS = 4;
+
+const SNOWFLAKE = /^\d{17,20}$/;
+
+const PRIORITY_LABELS: Record<Priority, string> = {
+  untriaged: 'Untriaged',
+  unplayable: 'Unplayable',
+  major: 'Major',
+  minor: 'Minor',
+  task: 'Task',
+};
+
+const PART_STATUS_LABELS: Record<PartRequestStatus, string> = {
+  requested: 'Requested',
+  ordered: 'Ordered',
+  received: 'Received',
+  cancelled: 'Cancelled',
+};
+
+/** Single-line user text: sanitized, whitespace collapsed, unable to ping. */
+function cleanInline(text: string | null | undefined): string {
+  return neutralizeMentions(inlineText(text ?? ''));
+}
+
+/** A name for display, or '' when it has no visible content. */
+function cleanName(name: string | null | undefined): string {
+  return truncate(cleanInline(name), NAME_MAX);
+}
+
+/** The machine as titles name it: short name, else name. */
+export function machineLabel(machine: MachineRef | null): string | null {
+  if (machine === null) return null;
+  const label = cleanInline(machine.shortName) || cleanInline(machine.name);
+  return label === '' ? `Machine #${machine.id}` : label;
+}
+
+/** Who a post credits: Flipfix's rules per kind, "Anonymous" when nobody. */
+export function attributionNames(subject: PostSubject): string[] {
+  let names: string[];
+  switch (subject.kind) {
+    case 'problem_report': {
+      const name = cleanName(subject.reporterName) || cleanName(subject.reporterContact);
+      names = name === '' ? [] : [name];
+      break;
+    }
+    case 'log_entry':
+      names = subject.maintainerNames.map(cleanName).filter((n) => n !== '');
+      break;
+    case 'part_request':
+      names = [cleanName(subject.requestedByName)].filter((n) => n !== '');
+      break;
+    case 'part_request_update':
+      names = [cleanName(subject.postedByName)].filter((n) => n !== '');
+      break;
+  }
+  return names.length > 0 ? names : ['Anonymous'];
+}
+
+function titleOf(subject: PostSubject): string {
+  const emoji = KIND_EMOJI[subject.kind];
+  const machine = machineLabel(subject.machine);
+  switch (subject.kind) {
+    case 'problem_report':
+    case 'log_entry':
+      return truncate(`${emoji} ${machine ?? ''}`, DISCORD_LIMITS.title);
+    case 'part_request':
+      return truncate(machine === null ? `${emoji} Parts Request` : `${emoji} Parts Request for ${machine}`, DISCORD_LIMITS.title);
+    case 'part_request_update':
+      return truncate(
+        machine === null ? `${emoji} Update on Parts Request` : `${emoji} Update on Parts Request for ${machine}`,
+        DISCORD_LIMITS.title,
+      );
+  }
+}
+
+/** User text for a description: sanitized, internal links rendered, unable to ping. */
+function cleanBody(text: string, baseUrl: string): string {
+  return neutralizeMentions(renderInternalLinks(sanitizeText(text), baseUrl)).trim();
+}
+
+function bodyOf(subject: PostSubject): string {
+  switch (subject.kind) {
+    case 'problem_report': {
+      const label = subject.problemType === 'other' ? null : PROBLEM_TYPE_LABELS[subject.problemType];
+      return label === null ? subject.description : `${label}: ${subject.description}`;
+    }
+    case 'log_entry':
+    case 'part_request':
+    case 'part_request_update':
+      return subject.text;
+  }
+}
+
+/** The 📎 line linking a related record, or null. */
+function linkedLine(subject: PostSubject, baseUrl: string): string | null {
+  const linked = subject.kind === 'log_entry' ? subject.problemReport : subject.kind === 'part_request_update' ? subject.partRequest : null;
+  if (linked === null) return null;
+  const label = truncate(cleanInline(linked.label), LINK_LABEL_MAX) || 'Linked record';
+  const snippet = truncate(neutralizeMentions(inlineText(renderInternalLinks(linked.text, baseUrl, { plain: true }))), LINK_SNIPPET_MAX);
+  const text = snippet === '' ? label : `${label}: ${snippet}`;
+  const url = safeUrl(linked.url, MARKDOWN_URL_MAX);
+  return url === null ? `📎 ${escapeMarkdownLinkText(text)}` : `📎 [${escapeMarkdownLinkText(text)}](${url})`;
+}
+
+/** Lines kept after the body whatever its length: the update's status change. */
+function bodyTrailer(subject: PostSubject): string | null {
+  if (subject.kind === 'part_request_update' && subject.newStatus !== null) {
+    return `Status → ${PART_STATUS_LABELS[subject.newStatus]}`;
+  }
+  return null;
+}
+
+function fieldsOf(subject: PostSubject): APIEmbedField[] {
+  const fields: APIEmbedField[] = [];
+  if (subject.kind === 'problem_report') {
+    fields.push({ name: 'Status', value: subject.status === 'closed' ? 'Closed' : 'Open', inline: true });
+    if (subject.priority !== 'untriaged') fields.push({ name: 'Priority', value: PRIORITY_LABELS[subject.priority], inline: true });
+    const claimed = cleanName(subject.claimedByName);
+    if (claimed !== '') fields.push({ name: 'Claimed by', value: claimed, inline: true });
+  } else if (subject.kind === 'part_request') {
+    fields.push({ name: 'Status', value: PART_STATUS_LABELS[subject.status], inline: true });
+  }
+  return fields;
+}
+
+function footerOf(subject: PostSubject): string {
+  switch (subject.kind) {
+    case 'problem_report':
+      return `Problem report #${subject.id}`;
+    case 'log_entry':
+      return `Log entry #${subject.id}`;
+    case 'part_request':
+      return `Part request #${subject.id}`;
+    case 'part_request_update':
+      return `Part request #${subject.partRequestId} · update #${subject.id}`;
+  }
+}
+
+function colorOf(subject: PostSubject): number {
+  if (subject.kind !== 'problem_report') return COLORS.info;
+  return subject.status === 'closed' ? COLORS.resolved : COLORS.problemReport;
+}
+
+function isoTimestamp(date: Date): string | null {
+  return date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
+}
+
+/**
+ * The description: body (cut on a word boundary to whatever the budget
+ * leaves), a blank line, then the lines that are always kept (update status,
+ * 📎 linked record, attribution).
+ */
+function descriptionOf(subject: PostSubject, baseUrl: string, budget: number): string {
+  const tail = [bodyTrailer(subject), linkedLine(subject, baseUrl), truncate(`— ${attributionNames(subject).join(', ')}`, ATTRIBUTION_MAX)]
+    .filter((l): l is string => l !== null)
+    .join('\n');
+  const separator = '\n\n';
+  const room = budget - tail.length - separator.length;
+  const body = room > 0 ? truncate(cleanBody(bodyOf(subject), baseUrl), room) : '';
+  // The tail is bounded (a few hundred characters); the final cut only matters for absurd budgets.
+  return truncate(body === '' ? tail : `${body}${separator}${tail}`, budget);
+}
+
+function photoUrls(urls: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const raw of urls) {
+    const url = httpUrl(raw, DISCORD_LIMITS.embedUrl);
+    if (url !== null && !out.includes(url)) out.push(url);
+    if (out.length === MAX_PHOTOS) break;
+  }
+  return out;
+}
+
+/** The main embed followed by the gallery embeds. */
+function embedsOf(subject: PostSubject, baseUrl: string): APIEmbed[] {
+  const url = httpUrl(subject.url, DISCORD_LIMITS.embedUrl);
+  const title = titleOf(subject);
+  const fields = fieldsOf(subject);
+  const footer = footerOf(subject);
+  let fixed = title.length + footer.length;
+  for (const f of fields) fixed += f.name.length + f.value.length;
+  const budget = Math.min(DISCORD_LIMITS.description, DISCORD_LIMITS.embedTotal - fixed);
+
+  const main: APIEmbed = { title, color: colorOf(subject), description: descriptionOf(subject, baseUrl, budget) };
+  if (url !== null) main.url = url;
+  if (fields.length > 0) main.fields = fields;
+  main.footer = { text: footer };
+  const ts = isoTimestamp(subject.createdAt);
+  if (ts !== null) main.timestamp = ts;
+
+  // Discord shows consecutive embeds sharing one url as a single gallery; without a url there is no gallery.
+  const photos = photoUrls(subject.photoUrls).slice(0, url === null ? 1 : MAX_PHOTOS);
+  const [first, ...rest] = photos;
+  if (first !== undefined) main.image = { url: first };
+  const embeds = [main];
+  if (url !== null) for (const photo of rest) embeds.push({ url, image: { url: photo } });
+  return embeds;
+}
+
+function actionButtons(subject: PostSubject): APIButtonComponent[] {
+  if (subject.kind === 'problem_report') {
+    if (subject.status !== 'open') return [];
+    return [
+      {
+        type: ComponentType.Button,
+        style: ButtonStyle.Primary,
+        label: 'Claim',
+        custom_id: encodeCustomId({ action: 'claim', entity: 'problem_report', id: subject.id }),
+        disabled: subject.claimedByName !== null && subject.claimedByName.trim() !== '',
+      },
+      {
+        type: ComponentType.Button,
+        style: ButtonStyle.Danger,
+        label: 'Close',
+        custom_id: encodeCustomId({ action: 'close', entity: 'problem_report', id: subject.id }),
+      },
+    ];
+  }
+  if (subject.kind === 'part_request') {
+    if (subject.status === 'requested') {
+      return [
+        {
+          type: ComponentType.Button,
+          style: ButtonStyle.Primary,
+          label: 'Mark ordered',
+          custom_id: encodeCustomId({ action: 'ordered', entity: 'part_request', id: subject.id }),
+        },
+      ];
+    }
+    if (subject.status === 'ordered') {
+      return [
+        {
+          type: ComponentType.Button,
+          style: ButtonStyle.Success,
+          label: 'Mark received',
+          custom_id: encodeCustomId({ action: 'received', entity: 'part_request', id: subject.id }),
+        },
+      ];
+    }
+  }
+  return [];
+}
+
+function componentsOf(subject: PostSubject, options: FormatOptions): APIActionRowComponent<APIButtonComponent>[] {
+  if ((options.mode ?? 'bot') !== 'bot' || options.buttons === false) return [];
+  const buttons: APIButtonComponent[] = [];
+  const url = httpUrl(subject.url, DISCORD_LIMITS.buttonUrl);
+  if (url !== null) buttons.push({ type: ComponentType.Button, style: ButtonStyle.Link, label: 'View in Flipfix', url });
+  // Ids that cannot be encoded (never produced by the database) just get no action buttons.
+  if (Number.isSafeInteger(subject.id) && subject.id > 0) buttons.push(...actionButtons(subject));
+  return buttons.length === 0 ? [] : [{ type: ComponentType.ActionRow, components: buttons }];
+}
+
+function mentionRole(subject: PostSubject, options: FormatOptions): string | null {
+  const roleId = options.roleMention?.roleId;
+  if (roleId === undefined || !SNOWFLAKE.test(roleId)) return null;
+  return subject.kind === 'problem_report' && subject.priority === 'unplayable' ? roleId : null;
+}
+
+/**
+ * The message announcing `subject`: embeds (main + up to 3 gallery embeds),
+ * components per {@link FormatOptions.mode}, `allowed_mentions: { parse: [] }`
+ * plus the configured role for unplayable problem reports. No nonce: the
+ * poster adds it.
+ */
+export function formatPost(subject: PostSubject, options: FormatOptions): RESTPostAPIChannelMessageJSONBody {
+  const body: RESTPostAPIChannelMessageJSONBody = { embeds: embedsOf(subject, options.baseUrl) };
+  const components = componentsOf(subject, options);
+  if (components.length > 0) body.components = components;
+  const roleId = mentionRole(subject, options);
+  const allowed: APIAllowedMentions = { parse: [] };
+  if (roleId !== null) {
+    body.content = `<@&${roleId}>`;
+    allowed.roles = [roleId];
+  }
+  body.allowed_mentions = allowed;
+  return body;
+}
+
+/**
+ * The PATCH body that brings an earlier post up to date after a status
+ * change (problem report closed, reopened or claimed; part request ordered,
+ * received...): same layout as {@link formatPost}, new colour, fields and
+ * buttons. `content` is left out so the original text (a role mention) stays
+ * and nobody is pinged again; in bot mode `components` is always sent, empty
+ * when no button is left, so stale buttons disappear.
+ */
+export function formatStatusEdit(subject: PostSubject, options: FormatOptions): RESTPatchAPIChannelMessageJSONBody {
+  const body: RESTPatchAPIChannelMessageJSONBody = { embeds: embedsOf(subject, options.baseUrl), allowed_mentions: { parse: [] } };
+  if ((options.mode ?? 'bot') === 'bot') body.components = componentsOf(subject, options);
+  return body;
+}
+
+/**
+ * Name for a thread started on a post, ≤ 100 characters, e.g.
+ * `⚠️ EBD: Stuck Ball: ball stuck behind the…`.
+ */
+export function threadName(subject: PostSubject): string {
+  const machine = machineLabel(subject.machine);
+  const head = truncate(`${KIND_EMOJI[subject.kind]} ${machine ?? footerOf(subject)}`, 60);
+  const words = inlineText(renderInternalLinks(bodyOf(subject), 'http://localhost', { plain: true }));
+  const name = words === '' ? head : `${head}: ${words}`;
+  return truncate(name, DISCORD_LIMITS.threadName);
+}
+
+/** Path of the image test posts show; the web app serves it so an admin can see images resolve. */
+export const TEST_IMAGE_PATH = '/static/flipfix-test-photo.png';
+
+function sampleSubject(eventType: EventType, baseUrl: string): PostSubject {
+  const base = baseUrl.replace(/\/+$/, '');
+  const machine: MachineRef = { id: 1, name: 'Eight Ball Deluxe', shortName: 'EBD' };
+  const common = { url: `${base}/`, photoUrls: [`${base}${TEST_IMAGE_PATH}`], createdAt: new Date() };
+  const problem: ProblemReportPost = {
+    ...common,
+    kind: 'problem_report',
+    id: 1,
+    machine,
+    status: eventType === 'problem_report_status_changed' ? 'closed' : 'open',
+    problemType: 'stuck_ball',
+    priority: 'major',
+    description: 'This is a test post. The title and [[machine:eight-ball-deluxe]] should open Flipfix, and a test image should show below.',
+    reporterName: 'Flipfix Notify',
+    reporterContact: null,
+    claimedByName: null,
+  };
+  switch (eventType) {
+    case 'problem_report_created':
+    case 'problem_report_status_changed':
+      return problem;
+    case 'log_entry_created':
+      return {
+        ...common,
+        kind: 'log_entry',
+        id: 1,
+        machine,
+        text: 'This is a test log entry. The title and the 📎 link should open Flipfix.',
+        maintainerNames: ['Flipfix Notify'],
+        problemReport: { label: 'Problem report #1', url: `${base}/`, text: 'Stuck Ball: test problem report' },
+      };
+    case 'part_request_created':
+      return {
+        ...common,
+        kind: 'part_request',
+        id: 1,
+        machine,
+        text: 'This is a test part request: 2× #44 bulbs.',
+        status: 'requested',
+        requestedByName: 'Flipfix Notify',
+      };
+    case 'part_request_update_created':
+      return {
+        ...common,
+        kind: 'part_request_update',
+        id: 1,
+        partRequestId: 1,
+        machine,
+        text: 'This is a test update on a part request.',
+        newStatus: 'ordered',
+        requestStatus: 'ordered',
+        postedByName: 'Flipfix Notify',
+        partRequest: { label: 'Part request #1', url: `${base}/`, text: '2× #44 bulbs' },
+      };
+  }
+}
+
+/**
+ * A purple test post for `eventType`, laid out exactly like a real one (title
+ * link, 📎 link, internal link, image from {@link TEST_IMAGE_PATH}), so an
+ * admin can check from Discord that links and images resolve.
+ */
+export function formatTestMessage(
+  eventType: EventType,
+  baseUrl: string,
+  options: { mode?: DeliveryMode } = {},
+): RESTPostAPIChannelMessageJSONBody {
+  const subject = sampleSubject(eventType, baseUrl);
+  // No action buttons: they would act on a real record with the sample's id.
+  const body = formatPost(subject, { baseUrl, buttons: false, mode: 'webhook', roleMention: null });
+  const [main, ...rest] = body.embeds ?? [];
+  if (main !== undefined) {
+    body.embeds = [{ ...main, color: COLORS.test, title: truncate(`🧪 Test · ${main.title ?? ''}`, DISCORD_LIMITS.title) }, ...rest];
+  }
+  const url = httpUrl(subject.url, DISCORD_LIMITS.buttonUrl);
+  if ((options.mode ?? 'bot') === 'bot' && url !== null) {
+    body.components = [
+      { type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style: ButtonStyle.Link, label: 'View in Flipfix', url }] },
+    ];
+  }
+  return body;
+}
+
+/** One event in a digest. */
+export interface DigestItem {
+  subject: PostSubject;
+  eventType: EventType;
+}
+
+/** Options for {@link formatDigest}. */
+export interface DigestOptions extends FormatOptions {
+  /** Whose work session this is; defaults to the first item's attribution. */
+  actorName?: string | null;
+}
+
+/** Longest label of one digest line (before Markdown escaping). */
+const DIGEST_LINE_LABEL_MAX = 90;
+/** Room kept at the end of a field value or of the message for an "…and N more" line. */
+const MORE_RESERVE = 40;
+
+function snippet(text: string, max: number): string {
+  return truncate(neutralizeMentions(inlineText(renderInternalLinks(text, 'http://localhost', { plain: true }))), max);
+}
+
+function digestLabel(item: DigestItem): string {
+  const s = item.subject;
+  switch (s.kind) {
+    case 'problem_report':
+      if (item.eventType === 'problem_report_status_changed') {
+        return `${s.status === 'closed' ? 'Closed' : 'Reopened'} problem report #${s.id}: ${snippet(s.description, DIGEST_LINE_LABEL_MAX)}`;
+      }
+      return `Problem report #${s.id}: ${snippet(bodyOf(s), DIGEST_LINE_LABEL_MAX)}`;
+    case 'log_entry':
+      return `Log entry: ${snippet(s.text, DIGEST_LINE_LABEL_MAX)}`;
+    case 'part_request':
+      return `Parts request #${s.id}: ${snippet(s.text, DIGEST_LINE_LABEL_MAX)}`;
+    case 'part_request_update': {
+      const status = s.newStatus === null ? '' : ` (→ ${PART_STATUS_LABELS[s.newStatus]})`;
+      return `Update on parts request #${s.partRequestId}${status}: ${snippet(s.text, DIGEST_LINE_LABEL_MAX)}`;
+    }
+  }
+}
+
+function digestLine(item: DigestItem): string {
+  const emoji = item.eventType === 'problem_report_status_changed' && item.subject.kind === 'problem_report' && item.subject.status === 'closed' ? '✅' : KIND_EMOJI[item.subject.kind];
+  const label = escapeMarkdownLinkText(truncate(digestLabel(item), DIGEST_LINE_LABEL_MAX));
+  const url = safeUrl(item.subject.url, MARKDOWN_URL_MAX);
+  return url === null ? `${emoji} ${label}` : `${emoji} [${label}](${url})`;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * One message summarizing one person's work session: a title such as
+ * "🧰 Work session by Alice — 7 updates" and one field per machine listing
+ * each event as a short linked line. Holds every limit whatever the number
+ * of items: lines that do not fit a field, and machines beyond the 25th
+ * field or the 6000-character budget, are summarized as "…and N more".
+ * An unplayable problem report among the items pings the configured role,
+ * as its own post would have.
+ */
+export function formatDigest(items: readonly DigestItem[], options: DigestOptions): RESTPostAPIChannelMessageJSONBody {
+  const actor = cleanName(options.actorName) || (items[0] ? attributionNames(items[0].subject)[0] : undefined) || 'Anonymous';
+
+  const groups = new Map<string, { name: string; items: DigestItem[] }>();
+  for (const item of items) {
+    const m = item.subject.machine;
+    const key = m === null ? 'none' : `m${m.id}`;
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = { name: truncate(machineLabel(m) ?? 'No machine', DISCORD_LIMITS.fieldName), items: [] };
+      groups.set(key, group);
+    }
+    group.items.push(item);
+  }
+
+  const title = truncate(`🧰 Work session by ${actor} — ${plural(items.length, 'update')}`, DISCORD_LIMITS.title);
+  const description = `${plural(items.length, 'update')} on ${plural(groups.size, 'machine')}`;
+  let used = title.length + description.length;
+  const fields: APIEmbedField[] = [];
+  const list = [...groups.values()];
+  let shown = 0;
+  for (const group of list) {
+    const isLastSlot = fields.length === DISCORD_LIMITS.fields - 1 && shown < list.length - 1;
+    if (isLastSlot) break;
+    let value = '';
+    let count = 0;
+    for (const item of group.items) {
+      const line = digestLine(item);
+      const next = value === '' ? line : `${value}\n${line}`;
+      if (next.length > DISCORD_LIMITS.fieldValue - MORE_RESERVE) break;
+      value = next;
+      count++;
+    }
+    const more = group.items.length - count;
+    if (more > 0) value = value === '' ? `…${plural(more, 'update')}` : `${value}\n…and ${more} more`;
+    if (used + group.name.length + value.length > DISCORD_LIMITS.embedTotal - MORE_RESERVE * 2) break;
+    used += group.name.length + value.length;
+    fields.push({ name: group.name, value, inline: false });
+    shown++;
+  }
+  if (shown < list.length) {
+    const rest = list.slice(shown);
+    const restItems = rest.reduce((n, g) => n + g.items.length, 0);
+    fields.push({ name: '…and more', value: `…and ${plural(restItems, 'more update')} on ${plural(rest.length, 'more machine')}`, inline: false });
+  }
+
+  const embed: APIEmbed = { title, description, color: COLORS.info, fields };
+  let latest: Date | null = null;
+  for (const item of items) {
+    const t = item.subject.createdAt;
+    if (t instanceof Date && !Number.isNaN(t.getTime()) && (latest === null || t > latest)) latest = t;
+  }
+  if (latest !== null) embed.timestamp = latest.toISOString();
+
+  const body: RESTPostAPIChannelMessageJSONBody = { embeds: [embed] };
+  const allowed: APIAllowedMentions = { parse: [] };
+  const roleId =
+    items
+      .filter((i) => i.eventType === 'problem_report_created')
+      .map((i) => mentionRole(i.subject, options))
+      .find((r) => r !== null) ?? null;
+  if (roleId !== null) {
+    body.content = `<@&${roleId}>`;
+    allowed.roles = [roleId];
+  }
+  body.allowed_mentions = allowed;
+  return body;
+}

@@ -1,0 +1,222 @@
+/**
+ * Text hygiene for anything a user typed: control characters, mentions,
+ * Markdown, Flipfix's internal link markup, and truncation that never cuts a
+ * character, a grapheme cluster or a Markdown link in half.
+ *
+ * Lengths here are UTF-16 code units (`string.length`), which is never less
+ * than Discord's code point count, so a result fits under both measures.
+ */
+
+/** Zero-width space: breaks mention syntax without changing what a reader sees. */
+export const ZWSP = '\u200b';
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// C0 controls except \t and \n, DEL, C1 controls; \r is handled before this runs.
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+
+/**
+ * Normalizes line endings (`\r\n` and lone `\r` become `\n`), removes control
+ * characters except `\n` and `\t`, and replaces lone surrogates (invalid
+ * UTF-16, which Discord rejects) with U+FFFD.
+ */
+export function sanitizeText(text: string): string {
+  return text.replace(/\r\n?/g, '\n').replace(CONTROL, '').replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/** {@link sanitizeText}, then every run of whitespace (newlines too) as one space, trimmed: for titles, names, labels. */
+export function inlineText(text: string): string {
+  return sanitizeText(text).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Makes user text unable to ping anyone, even if `allowed_mentions` were
+ * misconfigured: `@everyone` / `@here` get a zero-width space after the `@`,
+ * and `<@id>`, `<@!id>`, `<@&id>` lose their mention syntax (`<` ZWSP `@`).
+ */
+export function neutralizeMentions(text: string): string {
+  return text.replace(/@(everyone|here)/gi, `@${ZWSP}$1`).replace(/<@/g, `<${ZWSP}@`);
+}
+
+/**
+ * Escapes text for use as the label of a Markdown link `[label](url)`:
+ * brackets, backslashes and inline formatting characters, with newlines
+ * flattened (a link label cannot span lines).
+ */
+export function escapeMarkdownLinkText(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').replace(/[\\[\]()*_~`|<>]/g, '\\$&');
+}
+
+/**
+ * `url` as an absolute http(s) URL (normalized by the WHATWG parser), or null
+ * when it is not one, carries credentials, or is longer than `maxLength`.
+ */
+export function httpUrl(url: string | null | undefined, maxLength = 2048): string | null {
+  if (typeof url !== 'string') return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null;
+  if (parsed.username !== '' || parsed.password !== '') return null;
+  return parsed.href.length <= maxLength ? parsed.href : null;
+}
+
+/**
+ * {@link httpUrl}, made safe to put inside `(...)` of a Markdown link:
+ * characters that would end the link early or form a mention are
+ * percent-encoded.
+ */
+export function safeUrl(url: string | null | undefined, maxLength = 2048): string | null {
+  const href = httpUrl(url, Number.POSITIVE_INFINITY);
+  if (href === null) return null;
+  const encoded = href.replace(/[()<>@\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return encoded.length <= maxLength ? encoded : null;
+}
+
+/** Markdown link `[label](url)`: matched with bounded parts so a scan over 100 KB stays linear. */
+const MD_LINK = /\[[^[\]\n]{0,1000}\]\([^()\s]{1,2048}\)/g;
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+function linkSpans(text: string): Span[] {
+  const spans: Span[] = [];
+  for (const m of text.matchAll(MD_LINK)) spans.push({ start: m.index, end: m.index + m[0].length });
+  return spans;
+}
+
+let segmenter: Intl.Segmenter | undefined;
+function graphemes(): Intl.Segmenter {
+  segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
+  return segmenter;
+}
+
+/**
+ * Grapheme cluster starts in `text` at or below `limit`, with whether that
+ * cluster is whitespace. Segmenting only a prefix is exact here: a boundary
+ * depends on the text before it and on the code point right after it, and
+ * the prefix keeps a few code units beyond `limit`.
+ */
+function clusterStarts(text: string, limit: number): { index: number; space: boolean }[] {
+  const out: { index: number; space: boolean }[] = [];
+  for (const seg of graphemes().segment(text.slice(0, limit + 8))) {
+    if (seg.index > limit) break;
+    out.push({ index: seg.index, space: /^\s/.test(seg.segment) });
+  }
+  if (text.length <= limit + 8) out.push({ index: text.length, space: false });
+  return out.filter((c) => c.index <= limit);
+}
+
+/** Options for {@link truncate}. */
+export interface TruncateOptions {
+  /** Appended when text was cut. Default `…`. */
+  ellipsis?: string;
+  /** How far back (fraction of `max`) to look for a word boundary. Default 0.2. */
+  wordWindow?: number;
+}
+
+/**
+ * `text` if it fits in `max` UTF-16 units, else a prefix plus the ellipsis
+ * that fits. The cut falls on a word boundary when there is one within the
+ * last `wordWindow` of the budget, never inside a grapheme cluster (so
+ * emoji with ZWJ, skin tones and flags stay whole, and surrogate pairs are
+ * never split), and never inside a Markdown link: it moves before the link.
+ */
+export function truncate(text: string, max: number, options: TruncateOptions = {}): string {
+  const ellipsis = options.ellipsis ?? '…';
+  const window = options.wordWindow ?? 0.2;
+  if (max <= 0) return '';
+  if (text.length <= max) return text;
+  const withEllipsis = ellipsis.length < max;
+  const budget = withEllipsis ? max - ellipsis.length : max;
+
+  const starts = clusterStarts(text, budget);
+  let cut = starts.at(-1)?.index ?? 0;
+
+  const floor = Math.floor(budget * (1 - window));
+  for (let i = starts.length - 1; i >= 0; i--) {
+    const c = starts[i]!;
+    if (c.index < floor || c.index === 0) break;
+    if (c.space) {
+      cut = c.index;
+      break;
+    }
+  }
+
+  const inside = linkSpans(text).find((s) => s.start < cut && cut < s.end);
+  if (inside) {
+    if (inside.start === 0) {
+      // Cutting before the link would leave nothing: show its label as plain text instead.
+      const label = text.slice(inside.start + 1, text.indexOf('](', inside.start));
+      return truncate(label + text.slice(inside.end), max, options);
+    }
+    cut = inside.start;
+  }
+
+  const kept = text.slice(0, cut).trimEnd();
+  return withEllipsis ? kept + ellipsis : kept;
+}
+
+/** Paths of Flipfix's record pages, relative to the site's base URL. */
+export const RECORD_PATHS = {
+  machine: (slug: string) => `/machines/${encodeURIComponent(slug)}`,
+  problemReport: (id: number) => `/problem-reports/${id}`,
+  logEntry: (id: number) => `/log-entries/${id}`,
+  partRequest: (id: number) => `/part-requests/${id}`,
+} as const;
+
+const INTERNAL_LINK = /\[\[([a-z_-]{1,40}):([^\]|\n]{1,200})(?:\|([^\]\n]{1,200}))?\]\]/gi;
+
+function humanizeSlug(slug: string): string {
+  return slug
+    .split(/[-_]+/)
+    .filter((w) => w !== '')
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join(' ');
+}
+
+/** One `[[kind:ref]]` reference resolved to a label and, if well formed, an absolute URL. */
+function resolveInternalLink(kind: string, ref: string, label: string | undefined, baseUrl: string): { label: string; url: string | null } {
+  const base = baseUrl.replace(/\/+$/, '');
+  const k = kind.toLowerCase().replace(/_/g, '-');
+  const r = ref.trim();
+  const id = /^[1-9]\d{0,15}$/.test(r) ? Number(r) : null;
+  const named = (fallback: string) => (label !== undefined && label.trim() !== '' ? label.trim() : fallback);
+  switch (k) {
+    case 'machine':
+      if (/^[a-z0-9][a-z0-9_-]{0,99}$/i.test(r)) return { label: named(humanizeSlug(r)), url: base + RECORD_PATHS.machine(r) };
+      break;
+    case 'problem-report':
+      if (id !== null) return { label: named(`Problem report #${id}`), url: base + RECORD_PATHS.problemReport(id) };
+      break;
+    case 'log-entry':
+      if (id !== null) return { label: named(`Log entry #${id}`), url: base + RECORD_PATHS.logEntry(id) };
+      break;
+    case 'part-request':
+      if (id !== null) return { label: named(`Part request #${id}`), url: base + RECORD_PATHS.partRequest(id) };
+      break;
+  }
+  return { label: named(`${kind}:${r}`), url: null };
+}
+
+/**
+ * Renders Flipfix's internal link markup as Markdown links:
+ * `[[machine:eight-ball-deluxe]]` → `[Eight Ball Deluxe](<base>/machines/eight-ball-deluxe)`,
+ * `[[problem-report:12]]`, `[[log-entry:5]]`, `[[part-request:3]]` likewise
+ * (`_` works for `-`, and `[[kind:ref|Label]]` sets the label). Markup that
+ * names no known record becomes its plain text, never the raw brackets.
+ * With `plain: true`, links become their labels only (for short snippets).
+ */
+export function renderInternalLinks(text: string, baseUrl: string, options: { plain?: boolean } = {}): string {
+  const base = safeUrl(baseUrl);
+  return text.replace(INTERNAL_LINK, (_m, kind: string, ref: string, label: string | undefined) => {
+    const link = resolveInternalLink(kind, ref, label, base ?? '');
+    const url = base === null ? null : safeUrl(link.url);
+    if (options.plain === true || url === null) return link.label;
+    return `[${escapeMarkdownLinkText(link.label)}](${url})`;
+  });
+}
