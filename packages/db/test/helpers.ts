@@ -1,0 +1,49 @@
+import pg from 'pg';
+
+/** A LISTEN connection that records every notification on a channel. */
+export interface Listener {
+  payloads: string[];
+  /** Resolves with the first payload (already received or future) that matches. */
+  next(match?: (payload: string) => boolean, timeoutMs?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function listen(url: string, channel: string): Promise<Listener> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const payloads: string[] = [];
+  const waiters: { match: (p: string) => boolean; resolve: (p: string) => void }[] = [];
+  client.on('notification', (n) => {
+    if (n.channel !== channel) return;
+    const payload = n.payload ?? '';
+    payloads.push(payload);
+    for (const w of [...waiters]) {
+      if (w.match(payload)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(payload);
+      }
+    }
+  });
+  await client.query(`LISTEN ${channel}`);
+  return {
+    payloads,
+    next(match = () => true, timeoutMs = 5000) {
+      const seen = payloads.find(match);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no NOTIFY on ${channel} within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({
+          match,
+          resolve: (p) => {
+            clearTimeout(timer);
+            resolve(p);
+          },
+        });
+      });
+    },
+    close: () => client.end(),
+  };
+}
+
+/** The development server, or DATABASE_URL when set (CI). */
+export const baseUrl = process.env.DATABASE_URL;
