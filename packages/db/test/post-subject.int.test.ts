@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createLogEntry,
+  createPartRequest,
+  createPartRequestUpdate,
+  createProblemReport,
+  createTestDatabase,
+  factories,
+  loadPostSubject,
+  type TestDatabase,
+} from '../src/index.ts';
+import { baseUrl } from './helpers.ts';
+
+const BASE = 'https://flipfix.example/';
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase({ baseUrl });
+});
+afterAll(() => t?.drop());
+
+describe('loadPostSubject', () => {
+  it('problem report: every field, absolute URL, photos by position', async () => {
+    const machine = await factories.machine(t.db, { name: 'Medieval Madness', shortName: 'MM' });
+    const report = await createProblemReport(t.db, {
+      machineId: machine.id,
+      description: 'Castle gate stuck',
+      problemType: 'stuck_ball',
+      priority: 'unplayable',
+      reporterContact: 'guest@example.org',
+      photoUrls: ['https://img.example/1.jpg', 'https://img.example/2.jpg'],
+    });
+    // Reorder in the database: the view must follow position, not insertion.
+    await t.db.prisma.photo.updateMany({ where: { url: 'https://img.example/1.jpg' }, data: { position: 5 } });
+    const subject = await loadPostSubject(
+      t.db.prisma,
+      { type: 'problem_report_created', entityType: 'problem_report', entityId: report.id },
+      BASE,
+    );
+    expect(subject).toEqual({
+      kind: 'problem_report',
+      id: report.id,
+      url: `https://flipfix.example/problem-reports/${report.id}`,
+      photoUrls: ['https://img.example/2.jpg', 'https://img.example/1.jpg'],
+      createdAt: report.createdAt,
+      machine: { id: machine.id, name: 'Medieval Madness', shortName: 'MM' },
+      status: 'open',
+      problemType: 'stuck_ball',
+      priority: 'unplayable',
+      description: 'Castle gate stuck',
+      reporterName: null,
+      reporterContact: 'guest@example.org',
+      claimedByName: null,
+    });
+  });
+
+  it('log entry: links its problem report with a short excerpt', async () => {
+    const machine = await factories.machine(t.db);
+    const report = await createProblemReport(t.db, {
+      machineId: machine.id,
+      description: 'The left flipper is very weak and sometimes does not return to its rest position at all',
+    });
+    const entry = await createLogEntry(t.db, {
+      machineId: machine.id,
+      text: 'Replaced the flipper coil stop',
+      problemReportId: report.id,
+      maintainerNames: ['Ada', 'Grace'],
+    });
+    const subject = await loadPostSubject(
+      t.db.prisma,
+      { type: 'log_entry_created', entityType: 'log_entry', entityId: entry.id },
+      'https://flipfix.example',
+    );
+    expect(subject).toMatchObject({
+      kind: 'log_entry',
+      url: `https://flipfix.example/log-entries/${entry.id}`,
+      text: 'Replaced the flipper coil stop',
+      maintainerNames: ['Ada', 'Grace'],
+      photoUrls: [],
+      problemReport: {
+        label: `Problem report #${report.id}`,
+        url: `https://flipfix.example/problem-reports/${report.id}`,
+        text: 'The left flipper is very weak and sometimes does…',
+      },
+    });
+    const plain = await factories.logEntry(t.db, { machineId: machine.id });
+    expect(
+      await loadPostSubject(t.db.prisma, { type: 'log_entry_created', entityType: 'log_entry', entityId: plain.id }, BASE),
+    ).toMatchObject({ problemReport: null });
+  });
+
+  it('part request with and without a machine, and an update linking its request with the current status', async () => {
+    const machine = await factories.machine(t.db, { name: 'Attack from Mars', shortName: 'AFM' });
+    const request = await createPartRequest(t.db, { text: 'Saucer LED board', machineId: machine.id, requestedByName: 'Lin' });
+    expect(
+      await loadPostSubject(t.db.prisma, { type: 'part_request_created', entityType: 'part_request', entityId: request.id }, BASE),
+    ).toMatchObject({
+      kind: 'part_request',
+      url: `https://flipfix.example/part-requests/${request.id}`,
+      machine: { id: machine.id, name: 'Attack from Mars', shortName: 'AFM' },
+      status: 'requested',
+      requestedByName: 'Lin',
+    });
+    const loose = await createPartRequest(t.db, { text: 'Generic fuses' });
+    expect(
+      await loadPostSubject(t.db.prisma, { type: 'part_request_created', entityType: 'part_request', entityId: loose.id }, BASE),
+    ).toMatchObject({ machine: null, requestedByName: null });
+
+    const update = await createPartRequestUpdate(t.db, request.id, { text: 'It arrived', newStatus: 'received', postedByName: 'Kim', photoUrls: ['https://img.example/box.jpg'] });
+    expect(
+      await loadPostSubject(
+        t.db.prisma,
+        { type: 'part_request_update_created', entityType: 'part_request_update', entityId: update.id },
+        BASE,
+      ),
+    ).toEqual({
+      kind: 'part_request_update',
+      id: update.id,
+      url: `https://flipfix.example/part-request-updates/${update.id}`,
+      photoUrls: ['https://img.example/box.jpg'],
+      createdAt: update.createdAt,
+      partRequestId: request.id,
+      machine: { id: machine.id, name: 'Attack from Mars', shortName: 'AFM' },
+      text: 'It arrived',
+      newStatus: 'received',
+      requestStatus: 'received',
+      postedByName: 'Kim',
+      partRequest: {
+        label: `Part request #${request.id}`,
+        url: `https://flipfix.example/part-requests/${request.id}`,
+        text: 'Saucer LED board',
+      },
+    });
+  });
+
+  it('returns null when the record is gone', async () => {
+    const report = await factories.problemReport(t.db);
+    await t.db.prisma.problemReport.delete({ where: { id: report.id } });
+    expect(
+      await loadPostSubject(
+        t.db.prisma,
+        { type: 'problem_report_status_changed', entityType: 'problem_report', entityId: report.id },
+        BASE,
+      ),
+    ).toBeNull();
+  });
+});
