@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import {
+  escapeMarkdownLinkText,
+  httpUrl,
+  inlineText,
+  neutralizeMentions,
+  renderInternalLinks,
+  safeUrl,
+  sanitizeText,
+  truncate,
+  ZWSP,
+} from './text';
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const graphemes = (s: string) => [...new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(s)].map((g) => g.segment);
+
+describe('truncate', () => {
+  it('returns text that fits unchanged', () => {
+    expect(truncate('hello world', 11)).toBe('hello world');
+  });
+
+  it('cuts on a word boundary near the end and adds an ellipsis', () => {
+    const out = truncate('the quick brown fox jumps over the lazy dog', 20);
+    expect(out).toBe('the quick brown fox…');
+    expect(out.length).toBeLessThanOrEqual(20);
+  });
+
+  it('cuts mid-word when no space is in the last 20%', () => {
+    const out = truncate(`${'a'.repeat(50)} ${'b'.repeat(100)}`, 100);
+    expect(out).toBe(`${'a'.repeat(50)} ${'b'.repeat(48)}…`);
+  });
+
+  it('never splits a ZWJ family, a skin tone or a flag', () => {
+    const family = '👨‍👩‍👧‍👦';
+    const thumb = '👍🏽';
+    const flag = '🇫🇷';
+    for (const unit of [family, thumb, flag, 'é', 'e\u0301']) {
+      const text = unit.repeat(40);
+      for (let max = 1; max < 60; max++) {
+        const out = truncate(text, max);
+        expect(out.length).toBeLessThanOrEqual(max);
+        expect(out).not.toMatch(LONE_SURROGATE);
+        const kept = out.endsWith('…') ? out.slice(0, -1) : out;
+        for (const g of graphemes(kept)) expect(g).toBe(unit);
+      }
+    }
+  });
+
+  it('moves the cut before a Markdown link instead of through it', () => {
+    const text = `See the manual at [the service manual page](https://example.com/manual/eight-ball-deluxe) for more`;
+    for (let max = 25; max < text.length; max++) {
+      const out = truncate(text, max);
+      const open = out.lastIndexOf('[');
+      if (open >= 0) expect(out.slice(open)).toMatch(/^\[[^\]]*\]\([^)]*\)/);
+      expect(out).not.toMatch(/\]\([^)]*$/);
+    }
+    expect(truncate(text, 40)).toBe('See the manual at…');
+  });
+
+  it('shows the label as text when the whole budget is inside a leading link', () => {
+    const out = truncate('[a very long label for a link](https://example.com/x) and more', 20);
+    expect(out).not.toContain('](');
+    expect(out.startsWith('a very long')).toBe(true);
+    expect(out.length).toBeLessThanOrEqual(20);
+  });
+
+  it('handles tiny and zero budgets', () => {
+    expect(truncate('hello', 0)).toBe('');
+    expect(truncate('hello', 1)).toBe('h');
+    expect(truncate('hello', 2)).toBe('h…');
+    expect(truncate('👍🏽👍🏽', 3)).toBe('…');
+  });
+
+  it('stays linear on pathological Markdown', () => {
+    const text = '['.repeat(100_000);
+    const t0 = performance.now();
+    expect(truncate(text, 4000).length).toBeLessThanOrEqual(4000);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe('sanitizeText / inlineText', () => {
+  it('normalizes line endings and strips control characters except \\n and \\t', () => {
+    expect(sanitizeText('a\r\nb\rc\u0000d\u0007e\tf\u001bg\u0085h\u007f')).toBe('a\nb\ncde\tfgh');
+  });
+  it('replaces lone surrogates', () => {
+    expect(sanitizeText('a\uD800b\uDC00c😀')).toBe('a\uFFFDb\uFFFDc😀');
+  });
+  it('collapses whitespace for single-line use', () => {
+    expect(inlineText('  Eight\n\n Ball\tDeluxe  ')).toBe('Eight Ball Deluxe');
+  });
+});
+
+describe('neutralizeMentions', () => {
+  it('breaks @everyone, @here and every mention form', () => {
+    const out = neutralizeMentions('@everyone @here @Everyone <@123> <@!123> <@&456> <#789>');
+    expect(out).not.toMatch(/@(everyone|here)/i);
+    expect(out).not.toContain('<@');
+    expect(out).toContain(`@${ZWSP}everyone`);
+    expect(out).toContain(`<${ZWSP}@&456>`);
+    expect(out).toContain('<#789>');
+  });
+  it('leaves ordinary at-signs alone', () => {
+    expect(neutralizeMentions('mail bob@example.com')).toBe('mail bob@example.com');
+  });
+});
+
+describe('escapeMarkdownLinkText', () => {
+  it('escapes brackets and formatting, flattens newlines', () => {
+    expect(escapeMarkdownLinkText('a]b[c*d_e\nf')).toBe('a\\]b\\[c\\*d\\_e f');
+  });
+});
+
+describe('urls', () => {
+  it('accepts only http(s) without credentials', () => {
+    expect(httpUrl('https://example.com/a b')).toBe('https://example.com/a%20b');
+    expect(httpUrl('javascript:alert(1)')).toBeNull();
+    expect(httpUrl('ftp://example.com/x')).toBeNull();
+    expect(httpUrl('https://user:pw@example.com/')).toBeNull();
+    expect(httpUrl('not a url')).toBeNull();
+    expect(httpUrl(`https://example.com/${'a'.repeat(3000)}`)).toBeNull();
+  });
+  it('makes URLs safe inside Markdown link parentheses', () => {
+    expect(safeUrl('https://example.com/a_(b)/@everyone')).toBe('https://example.com/a_%28b%29/%40everyone');
+  });
+});
+
+describe('renderInternalLinks', () => {
+  const base = 'https://flipfix.example.org';
+  it('renders each record kind as a Markdown link', () => {
+    expect(renderInternalLinks('Fixed [[machine:eight-ball-deluxe]] today', base)).toBe(
+      'Fixed [Eight Ball Deluxe](https://flipfix.example.org/machines/eight-ball-deluxe) today',
+    );
+    expect(renderInternalLinks('[[problem-report:12]]', base)).toBe('[Problem report #12](https://flipfix.example.org/problem-reports/12)');
+    expect(renderInternalLinks('[[log-entry:5]]', base)).toBe('[Log entry #5](https://flipfix.example.org/log-entries/5)');
+    expect(renderInternalLinks('[[part_request:3]]', `${base}/`)).toBe('[Part request #3](https://flipfix.example.org/part-requests/3)');
+    expect(renderInternalLinks('[[machine:ebd|The EBD]]', base)).toBe('[The EBD](https://flipfix.example.org/machines/ebd)');
+  });
+  it('never leaves raw markup, even for unknown kinds or bad refs', () => {
+    const out = renderInternalLinks('[[widget:7]] [[problem-report:abc]] [[machine:../../etc]]', base);
+    expect(out).not.toContain('[[');
+    expect(out).not.toContain(']]');
+  });
+  it('renders labels only in plain mode', () => {
+    expect(renderInternalLinks('see [[log-entry:5]]', base, { plain: true })).toBe('see Log entry #5');
+  });
+});
