@@ -52,6 +52,11 @@ export function createApiRouter(deps: ApiDeps): Router {
   const { state } = deps;
   const router = express.Router();
 
+  router.use((req, _res, next) => {
+    // @discordjs/rest sends `/users/%40me`; Discord treats it as `/users/@me`.
+    if (req.url.includes('%40')) req.url = req.url.replace(/%40me(?=\/|\?|$)/gi, '@me');
+    next();
+  });
   router.use(faultMiddleware(state));
   router.use(express.json({ limit: '8mb' }));
 
