@@ -6,8 +6,10 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DATABASE_URL } from '@flipfix/config';
 import {
+  createTestDatabase,
   DEFAULT_MIGRATIONS_DIR,
   MigrationError,
+  databaseNameOf,
   dropDatabase,
   migrate,
   readMigrations,
@@ -141,5 +143,22 @@ describe('migrate', () => {
     expect(a.applied.length === 0 || b.applied.length === 0).toBe(true);
     const rows = await query<{ migration_name: string }>(url, 'SELECT migration_name FROM _prisma_migrations');
     expect(rows).toHaveLength(names.length);
+  });
+
+  it('createTestDatabase hands out separate, migrated databases to concurrent callers', async () => {
+    const dbs = await Promise.all([1, 2, 3].map(() => createTestDatabase({ baseUrl })));
+    try {
+      expect(new Set(dbs.map((d) => d.url)).size).toBe(3);
+      for (const d of dbs) {
+        const { rows } = await d.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM _prisma_migrations');
+        expect(rows[0]!.n).toBe((await readMigrations()).length);
+      }
+      await dbs[0]!.db.prisma.machine.create({ data: { name: 'Only here' } });
+      expect(await dbs[1]!.db.prisma.machine.count({ where: { name: 'Only here' } })).toBe(0);
+    } finally {
+      await Promise.all(dbs.map((d) => d.drop()));
+    }
+    const left = await query(withDatabase(server, 'postgres'), `SELECT 1 FROM pg_database WHERE datname = '${databaseNameOf(dbs[0]!.url)}'`);
+    expect(left).toHaveLength(0);
   });
 });
