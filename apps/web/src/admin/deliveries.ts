@@ -1,0 +1,153 @@
+/**
+ * The delivery log and redelivery, shared by the admin JSON API and the
+ * console. Redelivery resets the ledger row to `pending` (with a note) and
+ * re-enqueues its job, so the worker treats it like a fresh attempt.
+ */
+import type { Queue } from 'bullmq';
+import { AppError, type Db, NotFoundError, type Prisma } from '@flipfix/db';
+import { EVENT_TYPES } from '@flipfix/events';
+import { DEFAULT_RETRY, deliveryJobId, ensureJob, JOBS, type QUEUES, type RetryPolicy } from '@flipfix/queue';
+import { z } from '@flipfix/config';
+
+export const DELIVERY_STATUSES = ['pending', 'sending', 'delivered', 'failed', 'skipped'] as const;
+export const TARGETS = ['bot', 'webhook'] as const;
+
+/** Filters of the delivery log (`?type=&status=&target=&limit=`). */
+export const EventsQuery = z.object({
+  type: z.enum(EVENT_TYPES).optional().or(z.literal('').transform(() => undefined)),
+  status: z.enum(DELIVERY_STATUSES).optional().or(z.literal('').transform(() => undefined)),
+  target: z.enum(TARGETS).optional().or(z.literal('').transform(() => undefined)),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
+export type EventsQuery = z.infer<typeof EventsQuery>;
+
+/** One delivery as the API shows it. */
+export interface DeliveryView {
+  id: string;
+  target: string;
+  targetKey: string;
+  action: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  errorClass: string | null;
+  discordChannelId: string | null;
+  discordMessageId: string | null;
+  threadId: string | null;
+  createdAt: Date;
+  firstAttemptAt: Date | null;
+  deliveredAt: Date | null;
+  updatedAt: Date;
+  /** Event commit to Discord message, when delivered. */
+  latencyMs: number | null;
+}
+
+/** One outbox event with its deliveries. */
+export interface EventView {
+  id: string;
+  type: string;
+  entityType: string;
+  entityId: number;
+  actorName: string | null;
+  status: string;
+  createdAt: Date;
+  publishedAt: Date | null;
+  routedAt: Date | null;
+  deliveries: DeliveryView[];
+}
+
+/** Recent events, newest first, with their deliveries (filtered by delivery status / target). */
+export async function listEvents(db: Db, q: EventsQuery): Promise<EventView[]> {
+  const deliveryWhere: Prisma.DeliveryWhereInput = {
+    ...(q.status ? { status: q.status } : {}),
+    ...(q.target ? { target: q.target } : {}),
+  };
+  const filtered = q.status !== undefined || q.target !== undefined;
+  const events = await db.prisma.outboxEvent.findMany({
+    where: { ...(q.type ? { type: q.type } : {}), ...(filtered ? { deliveries: { some: deliveryWhere } } : {}) },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: q.limit ?? 50,
+    include: { deliveries: { orderBy: [{ createdAt: 'asc' }, { target: 'asc' }] } },
+  });
+  return events.map((e) => ({
+    id: e.id,
+    type: e.type,
+    entityType: e.entityType,
+    entityId: e.entityId,
+    actorName: e.actorName,
+    status: e.status,
+    createdAt: e.createdAt,
+    publishedAt: e.publishedAt,
+    routedAt: e.routedAt,
+    deliveries: e.deliveries.map((d) => ({
+      id: d.id,
+      target: d.target,
+      targetKey: d.targetKey,
+      action: d.action,
+      status: d.status,
+      attempts: d.attempts,
+      lastError: d.lastError,
+      errorClass: d.errorClass,
+      discordChannelId: d.discordChannelId,
+      discordMessageId: d.discordMessageId,
+      threadId: d.threadId,
+      createdAt: d.createdAt,
+      firstAttemptAt: d.firstAttemptAt,
+      deliveredAt: d.deliveredAt,
+      updatedAt: d.updatedAt,
+      latencyMs: d.deliveredAt ? d.deliveredAt.getTime() - e.createdAt.getTime() : null,
+    })),
+  }));
+}
+
+export interface RedeliverDeps {
+  db: Db;
+  queues: Record<keyof typeof QUEUES, Queue>;
+  retry?: RetryPolicy;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Puts one delivery back to `pending` and enqueues it again. A delivered one
+ * is a `conflict` unless `force` (posting it again makes a second message).
+ */
+export async function redeliver(deps: RedeliverDeps, deliveryId: string, options: { force?: boolean; actor?: string } = {}) {
+  if (!UUID.test(deliveryId)) throw new NotFoundError('Delivery', deliveryId.slice(0, 40));
+  const delivery = await deps.db.prisma.delivery.findUnique({ where: { id: deliveryId } });
+  if (delivery === null) throw new NotFoundError('Delivery', deliveryId);
+  if (delivery.status === 'delivered' && !options.force) {
+    throw new AppError('conflict', 'This delivery was already delivered; redeliver with force=true to post it again');
+  }
+  const queue = delivery.target === 'webhook' ? deps.queues.webhook : deps.queues.bot;
+  const previous = delivery.lastError ? ` (was ${delivery.status}: ${delivery.lastError})` : ` (was ${delivery.status})`;
+  const note = `redelivery requested by ${options.actor ?? 'admin'} at ${new Date().toISOString()}${previous}`.slice(0, 1000);
+  const updated = await deps.db.prisma.delivery.update({
+    where: { id: deliveryId },
+    data: { status: 'pending', lastError: note, errorClass: null },
+  });
+  const enqueued = await ensureJob(
+    queue,
+    deliveryJobId(deliveryId),
+    JOBS.deliver.name,
+    { deliveryId, eventId: delivery.eventId, redeliver: true },
+    JOBS.deliver.options(deps.retry ?? DEFAULT_RETRY),
+  );
+  return { id: updated.id, status: updated.status, target: updated.target, enqueued };
+}
+
+/** Redelivers every failed delivery (optionally of one target), up to `limit`. */
+export async function redeliverFailed(deps: RedeliverDeps, options: { target?: 'bot' | 'webhook'; limit?: number; actor?: string } = {}) {
+  const failed = await deps.db.prisma.delivery.findMany({
+    where: { status: 'failed', ...(options.target ? { target: options.target } : {}) },
+    orderBy: { updatedAt: 'asc' },
+    take: options.limit ?? 500,
+    select: { id: true },
+  });
+  const ids: string[] = [];
+  for (const d of failed) {
+    await redeliver(deps, d.id, options.actor === undefined ? {} : { actor: options.actor });
+    ids.push(d.id);
+  }
+  return { count: ids.length, ids };
+}

@@ -1,0 +1,138 @@
+/**
+ * The web app: the domain JSON API, human pages, the admin console and API,
+ * `/health` and `/metrics`. `createApp` takes every dependency; it reads no
+ * environment and opens no connection of its own (main.ts wires it).
+ */
+import type { REST } from '@discordjs/rest';
+import type { Queue } from 'bullmq';
+import express from 'express';
+import helmet from 'helmet';
+import type { Redis } from 'ioredis';
+import type { Db } from '@flipfix/db';
+import type { Logger } from '@flipfix/logger';
+import type { QUEUES, RetryPolicy } from '@flipfix/queue';
+import { AdminAuth } from './admin/auth';
+import { adminConsoleRouter } from './admin/console';
+import { HealthService } from './health';
+import { errorHandler, notFound, requestId } from './http/errors';
+import { WebMetrics } from './metrics';
+import { adminApiRouter } from './routes/admin-api';
+import { apiRouter } from './routes/api';
+import { pagesRouter } from './routes/pages';
+import { CSS } from './views/pages-common';
+
+/** Settings the app needs, resolved by the entry point. */
+export interface WebConfig {
+  /** The admin password / Bearer token. */
+  adminToken: string;
+  /** Absolute base for links (APP_BASE_URL). */
+  baseUrl: string;
+  /** Default channel until settings name one (DISCORD_CHANNEL_ID). */
+  defaultChannelId: string;
+  /** Guild id for message links (`https://discord.com/channels/<guild>/<channel>/<message>`). */
+  guildId?: string | undefined;
+  /** Base of the simulator's viewer, when running against it: message links point there. */
+  simulatorUrl?: string | undefined;
+  /** Redis key prefix for sessions and login counters; also the BullMQ prefix shown by the dashboard. */
+  keyPrefix: string;
+  /** Express `trust proxy`. */
+  trustProxy?: boolean | number | string | undefined;
+  /** Force `Secure` cookies. */
+  secureCookies?: boolean | undefined;
+  sessionTtlSeconds?: number | undefined;
+  loginLimit?: { max: number; windowSeconds: number } | undefined;
+  /** Discord probe cache. Default 5000 ms. */
+  discordCacheMs?: number | undefined;
+  /** Retry policy for redelivered jobs. */
+  retry?: RetryPolicy | undefined;
+}
+
+/** Everything the app uses. */
+export interface AppDeps {
+  db: Db;
+  redis: Redis;
+  queues: Record<keyof typeof QUEUES, Queue>;
+  log: Logger;
+  config: WebConfig;
+  /** Bot REST client (Discord checks on /health, test messages). Without it those features say so. */
+  discordRest?: REST | undefined;
+}
+
+/** Builds the Express application. */
+export function createApp(deps: AppDeps): express.Application {
+  const { db, redis, queues, log, config } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy ?? false);
+
+  const health = new HealthService({
+    db,
+    redis,
+    queues,
+    discordRest: deps.discordRest,
+    defaultChannelId: config.defaultChannelId,
+    ...(config.discordCacheMs === undefined ? {} : { discordCacheMs: config.discordCacheMs }),
+  });
+  const metrics = new WebMetrics({ db, queues });
+  const auth = new AdminAuth({
+    redis,
+    adminToken: config.adminToken,
+    keyPrefix: config.keyPrefix,
+    ...(config.sessionTtlSeconds === undefined ? {} : { sessionTtlSeconds: config.sessionTtlSeconds }),
+    ...(config.loginLimit === undefined ? {} : { loginLimit: config.loginLimit }),
+    ...(config.secureCookies === undefined ? {} : { secureCookies: config.secureCookies }),
+  });
+
+  app.use(requestId());
+  const secured = helmet({
+    contentSecurityPolicy: {
+      directives: {
+        // Record photos are external thumbnails.
+        'img-src': ["'self'", 'data:', 'https:', 'http:'],
+        'form-action': ["'self'"],
+      },
+    },
+  });
+  // bull-board's UI bundles inline bootstrapping; it gets helmet without CSP, behind the same auth.
+  const securedNoCsp = helmet({ contentSecurityPolicy: false });
+  app.use((req, res, next) => (req.path.startsWith('/admin/queues') ? securedNoCsp(req, res, next) : secured(req, res, next)));
+
+  app.get('/assets/app.css', (_req, res) => {
+    res.type('css').set('cache-control', 'public, max-age=300').send(CSS);
+  });
+
+  app.get('/health', async (_req, res) => {
+    const report = await health.check();
+    res.status(report.status === 'ok' ? 200 : 503).set('cache-control', 'no-store').json(report);
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).set('cache-control', 'no-store').send(await metrics.render());
+  });
+
+  app.use(express.json({ limit: '1mb' }));
+  app.use(express.urlencoded({ extended: false, limit: '1mb' }));
+
+  const onSettingsChanged = () => health.invalidate();
+  app.use(
+    '/admin',
+    adminConsoleRouter({
+      db,
+      redis,
+      queues,
+      log,
+      config,
+      auth,
+      health,
+      discordRest: deps.discordRest,
+      onSettingsChanged,
+    }),
+  );
+
+  app.use('/api/admin', auth.loadSession(), auth.requireApi(), adminApiRouter({ db, queues, ...(config.retry ? { retry: config.retry } : {}), onSettingsChanged }));
+  app.use('/api', apiRouter(db));
+  app.use(pagesRouter(db));
+
+  app.use(notFound());
+  app.use(errorHandler(log));
+  return app;
+}

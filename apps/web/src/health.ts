@@ -1,0 +1,262 @@
+/**
+ * Health: Postgres, Redis, queue depths and Discord (token, default channel,
+ * recent permanent delivery failures), each with an actionable message.
+ * The Discord probe is cached for a few seconds so `/health` stays cheap
+ * when a load balancer polls it.
+ */
+import type { REST } from '@discordjs/rest';
+import { Routes } from 'discord-api-types/v10';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type Db, getSettings } from '@flipfix/db';
+import { classifyDiscordError } from '@flipfix/discord';
+import type { QUEUES } from '@flipfix/queue';
+
+/** One check's outcome. */
+export interface CheckResult {
+  ok: boolean;
+  /** What to do about it when not ok; a short statement when ok. */
+  message: string;
+  latencyMs?: number;
+}
+
+/** Job counts of one queue. */
+export interface QueueDepth {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  prioritized: number;
+}
+
+/** A recent permanent failure that is not followed by a success on the same target. */
+export interface RecentFailure {
+  deliveryId: string;
+  target: string;
+  targetKey: string;
+  reason: string;
+  at: Date;
+}
+
+/** The whole report, as `/health` returns it. */
+export interface HealthReport {
+  status: 'ok' | 'down';
+  /** Why the status is `down`, one line each. */
+  reasons: string[];
+  checkedAt: Date;
+  checks: {
+    postgres: CheckResult;
+    redis: CheckResult;
+    queues: CheckResult & { depths: Partial<Record<keyof typeof QUEUES, QueueDepth>> };
+    discord?: {
+      token: CheckResult & { botUser?: string };
+      channel: CheckResult & { channelId: string };
+      recentFailures: CheckResult & { items: RecentFailure[] };
+    };
+  };
+}
+
+export interface HealthDeps {
+  db: Db;
+  redis: Redis;
+  queues: Record<keyof typeof QUEUES, Queue>;
+  discordRest?: REST | undefined;
+  /** Channel used when settings name none. */
+  defaultChannelId: string;
+  /** Discord probe cache lifetime. Default 5000 ms. */
+  discordCacheMs?: number;
+  /** Per-check timeout. Default 3000 ms. */
+  timeoutMs?: number;
+  /** Window for "recent" permanent failures. Default 15 min. */
+  failureWindowMs?: number;
+}
+
+class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what} did not answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function timed(fn: () => Promise<string>, timeoutMs: number, what: string, onError: (err: unknown) => string): Promise<CheckResult> {
+  const started = performance.now();
+  try {
+    const message = await withTimeout(fn(), timeoutMs, what);
+    return { ok: true, message, latencyMs: Math.round(performance.now() - started) };
+  } catch (err) {
+    return { ok: false, message: onError(err), latencyMs: Math.round(performance.now() - started) };
+  }
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
+
+/** Runs the checks; `check()` never throws. */
+export class HealthService {
+  readonly #deps: HealthDeps;
+  #discordCache: { at: number; value: Promise<NonNullable<HealthReport['checks']['discord']>> } | null = null;
+
+  constructor(deps: HealthDeps) {
+    this.#deps = deps;
+  }
+
+  /** Forgets the cached Discord probe (after a settings change, say). */
+  invalidate(): void {
+    this.#discordCache = null;
+  }
+
+  async check(): Promise<HealthReport> {
+    const timeoutMs = this.#deps.timeoutMs ?? 3000;
+    const { db, redis } = this.#deps;
+    const [postgres, redisCheck, queueCheck, discord] = await Promise.all([
+      timed(
+        async () => {
+          await db.pool.query('SELECT 1');
+          return 'Postgres answers';
+        },
+        timeoutMs,
+        'Postgres',
+        (err) => `Postgres is unreachable: ${errorText(err)}`,
+      ),
+      timed(
+        async () => {
+          await redis.ping();
+          return 'Redis answers';
+        },
+        timeoutMs,
+        'Redis',
+        (err) => `Redis is unreachable: ${errorText(err)}`,
+      ),
+      this.#queueDepths(timeoutMs),
+      this.#deps.discordRest ? this.#discord(timeoutMs) : Promise.resolve(undefined),
+    ]);
+    const reasons: string[] = [];
+    if (!postgres.ok) reasons.push(postgres.message);
+    if (!redisCheck.ok) reasons.push(redisCheck.message);
+    if (!queueCheck.ok) reasons.push(queueCheck.message);
+    if (discord) {
+      for (const c of [discord.token, discord.channel, discord.recentFailures]) if (!c.ok) reasons.push(c.message);
+    }
+    return {
+      status: reasons.length === 0 ? 'ok' : 'down',
+      reasons,
+      checkedAt: new Date(),
+      checks: { postgres, redis: redisCheck, queues: queueCheck, ...(discord ? { discord } : {}) },
+    };
+  }
+
+  async #queueDepths(timeoutMs: number): Promise<HealthReport['checks']['queues']> {
+    const depths: Partial<Record<keyof typeof QUEUES, QueueDepth>> = {};
+    const result = await timed(
+      async () => {
+        await Promise.all(
+          (Object.entries(this.#deps.queues) as [keyof typeof QUEUES, Queue][]).map(async ([key, queue]) => {
+            const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+            depths[key] = {
+              waiting: c.waiting ?? 0,
+              active: c.active ?? 0,
+              delayed: c.delayed ?? 0,
+              failed: c.failed ?? 0,
+              prioritized: c.prioritized ?? 0,
+            };
+          }),
+        );
+        return 'queue depths read';
+      },
+      timeoutMs,
+      'the queues',
+      (err) => `queue depths unavailable: ${errorText(err)}`,
+    );
+    return { ...result, depths };
+  }
+
+  #discord(timeoutMs: number): Promise<NonNullable<HealthReport['checks']['discord']>> {
+    const ttl = this.#deps.discordCacheMs ?? 5000;
+    const now = Date.now();
+    if (this.#discordCache && now - this.#discordCache.at < ttl) return this.#discordCache.value;
+    const value = this.#probeDiscord(timeoutMs);
+    this.#discordCache = { at: now, value };
+    return value;
+  }
+
+  async #probeDiscord(timeoutMs: number): Promise<NonNullable<HealthReport['checks']['discord']>> {
+    const rest = this.#deps.discordRest as REST;
+    const settings = await getSettings(this.#deps.db.prisma).catch(() => null);
+    const channelId = settings?.channelId ?? this.#deps.defaultChannelId;
+    const discordReason = (err: unknown) => (err instanceof TimeoutError ? `Discord did not answer within ${timeoutMs} ms` : classifyDiscordError(err).reason);
+    let botUser: string | undefined;
+    const [token, channel, recentFailures] = await Promise.all([
+      timed(
+        async () => {
+          const me = (await rest.get(Routes.user('@me'))) as { username?: string; id?: string };
+          botUser = me.username ?? me.id;
+          return `Discord accepts the bot token (${botUser ?? 'bot'})`;
+        },
+        timeoutMs,
+        'Discord',
+        (err) => {
+          const reason = discordReason(err);
+          return reason.startsWith('Discord rejects the bot token') ? `${reason}: set DISCORD_BOT_TOKEN to a valid bot token` : reason;
+        },
+      ),
+      timed(
+        async () => {
+          const ch = (await rest.get(Routes.channel(channelId))) as { name?: string };
+          return `the bot can see channel ${ch.name ? `#${ch.name} ` : ''}(${channelId})`;
+        },
+        timeoutMs,
+        'Discord',
+        (err) => {
+          const reason = discordReason(err);
+          return `default channel ${channelId}: ${reason}`;
+        },
+      ),
+      this.#recentFailures(),
+    ]);
+    return {
+      token: { ...token, ...(botUser === undefined ? {} : { botUser }) },
+      channel: { ...channel, channelId },
+      recentFailures,
+    };
+  }
+
+  async #recentFailures(): Promise<CheckResult & { items: RecentFailure[] }> {
+    const since = new Date(Date.now() - (this.#deps.failureWindowMs ?? 15 * 60_000));
+    try {
+      // A permanent failure stops mattering once a later delivery to the same target succeeded.
+      const rows = await this.#deps.db.prisma.$queryRaw<
+        { id: string; target: string; target_key: string; last_error: string | null; updated_at: Date }[]
+      >`
+        SELECT d.id, d.target, d.target_key, d.last_error, d.updated_at
+        FROM deliveries d
+        WHERE d.status = 'failed' AND d.error_class LIKE 'permanent%' AND d.updated_at >= ${since}
+          AND NOT EXISTS (
+            SELECT 1 FROM deliveries ok
+            WHERE ok.target = d.target AND ok.target_key = d.target_key
+              AND ok.status = 'delivered' AND ok.delivered_at > d.updated_at)
+        ORDER BY d.updated_at DESC
+        LIMIT 20`;
+      const items = rows.map((r) => ({
+        deliveryId: r.id,
+        target: r.target,
+        targetKey: r.target_key,
+        reason: r.last_error ?? 'failed',
+        at: r.updated_at,
+      }));
+      const first = items[0];
+      if (first === undefined) return { ok: true, message: 'no permanent delivery failures in the last 15 minutes', items };
+      return {
+        ok: false,
+        message: `${items.length} permanent delivery failure${items.length === 1 ? '' : 's'} in the last 15 minutes; latest: ${first.reason}`,
+        items,
+      };
+    } catch (err) {
+      return { ok: false, message: `cannot read the delivery ledger: ${errorText(err)}`, items: [] };
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Test support: the web app on a random port, over a fresh database and a
+ * unique Redis prefix, torn down by `close()`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { REST } from '@discordjs/rest';
+import type { Redis } from 'ioredis';
+import { DEFAULT_REDIS_URL } from '@flipfix/config';
+import { createTestDatabase, type Db } from '@flipfix/db';
+import { createLogger } from '@flipfix/logger';
+import { createRedis, openAllQueues } from '@flipfix/queue';
+import { createApp, type WebConfig } from '../src/app';
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestWeb {
+  url: string;
+  db: Db;
+  dbUrl: string;
+  redis: Redis;
+  prefix: string;
+  queues: ReturnType<typeof openAllQueues>;
+  close(): Promise<void>;
+}
+
+/** Deletes every Redis key under `prefix`. */
+export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+export async function startTestWeb(
+  options: { discordRest?: REST; config?: Partial<WebConfig>; prefix?: string; database?: { url: string; db: Db } } = {},
+): Promise<TestWeb> {
+  const database = options.database ?? (await createTestDatabase());
+  const prefix = options.prefix ?? `t-web-${randomBytes(5).toString('hex')}`;
+  const redis = createRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, 'producer');
+  const queues = openAllQueues(redis, prefix);
+  const app = createApp({
+    db: database.db,
+    redis,
+    queues,
+    log: createLogger({ name: 'web-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ...(options.discordRest ? { discordRest: options.discordRest } : {}),
+    config: {
+      adminToken: TEST_ADMIN_TOKEN,
+      baseUrl: 'http://localhost:3000',
+      defaultChannelId: '1100000000000000001',
+      keyPrefix: prefix,
+      discordCacheMs: 0,
+      ...options.config,
+    },
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    db: database.db,
+    dbUrl: database.url,
+    redis,
+    prefix,
+    queues,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+      if (!options.database && 'drop' in database) await (database as { drop(): Promise<void> }).drop();
+    },
+  };
+}
+
+/** fetch + JSON, for API tests. */
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
