@@ -104,7 +104,7 @@ describe('messages', () => {
     const err = await apiError(post(body));
     expect(err.status).toBe(400);
     expect(err.code).toBe(50035);
-    expect(err.rawError.message).toBe('Invalid Form Body');
+    expect((err.rawError as { message: string }).message).toBe('Invalid Form Body');
     expect(errorPaths((err.rawError as { errors?: unknown }).errors)).toEqual(paths);
     expect(sim.messages(channel)).toHaveLength(0);
   });
