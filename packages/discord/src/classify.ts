@@ -232,6 +232,6 @@ export function classifyDiscordError(err: unknown): DiscordFailure {
     const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
     if (NETWORK_MESSAGES.test(message)) return { kind: 'transient', reason: `network error talking to Discord: ${firstLine(message, 120)}` };
   }
-  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : typeof err === 'object' && err !== null ? 'a non-Error value was thrown' : String(err);
   return { kind: 'transient', reason: `unexpected error: ${firstLine(text, 160)}` };
 }
