@@ -88,8 +88,9 @@ describe.skipIf(!hasChromium)('viewer page', () => {
     expect(await page.locator('.embed-description script').count()).toBe(0);
     expect(await page.locator('.embed-description a').getAttribute('href')).toBe('https://flipfix.example/machines/godzilla');
     expect(await page.locator('.field-name').allTextContents()).toEqual(['Priority', 'Location']);
-    expect(await page.locator('.gallery img').evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).src))).toEqual(photos);
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.gallery img')].every((i) => i.complete && i.naturalWidth > 0));
+    expect(await page.locator('.gallery img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('src')))).toEqual(photos);
+    // The page runs in the browser, where `document` exists; the test itself compiles without DOM types.
+    await page.waitForFunction(`[...document.querySelectorAll('.gallery img')].every((i) => i.complete && i.naturalWidth > 0)`);
     expect(await page.locator('.embed').count()).toBe(1);
     const link = page.locator('a.btn', { hasText: 'Open report' });
     expect(await link.getAttribute('href')).toBe(url);
