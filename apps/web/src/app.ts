@@ -9,6 +9,7 @@ import express from 'express';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import type { Db } from '@flipfix/db';
+import { TEST_IMAGE_PATH } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
 import type { QUEUES, RetryPolicy } from '@flipfix/queue';
 import { AdminAuth } from './admin/auth';
@@ -20,6 +21,7 @@ import { adminApiRouter } from './routes/admin-api';
 import { apiRouter } from './routes/api';
 import { pagesRouter } from './routes/pages';
 import { CSS } from './views/pages-common';
+import { testImagePng } from './views/test-image';
 
 /** Settings the app needs, resolved by the entry point. */
 export interface WebConfig {
@@ -99,6 +101,11 @@ export function createApp(deps: AppDeps): express.Application {
 
   app.get('/assets/app.css', (_req, res) => {
     res.type('css').set('cache-control', 'public, max-age=300').send(CSS);
+  });
+
+  const testImage = testImagePng();
+  app.get(TEST_IMAGE_PATH, (_req, res) => {
+    res.type('png').set('cache-control', 'public, max-age=86400').send(testImage);
   });
 
   app.get('/health', async (_req, res) => {

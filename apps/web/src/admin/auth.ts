@@ -129,6 +129,22 @@ export class AdminAuth {
     res.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: this.secure(req) });
   }
 
+  /** Stores a one-time notice for the session's next page (post/redirect/get). */
+  async setFlash(session: AdminSession, notice: { kind: 'ok' | 'error'; text: string }): Promise<void> {
+    await this.#o.redis.set(this.#key('flash', session.id), JSON.stringify(notice), 'EX', 120);
+  }
+
+  /** Reads and clears the session's notice. */
+  async takeFlash(session: AdminSession): Promise<{ kind: 'ok' | 'error'; text: string } | null> {
+    const raw = await this.#o.redis.getdel(this.#key('flash', session.id));
+    if (raw === null) return null;
+    try {
+      return JSON.parse(raw) as { kind: 'ok' | 'error'; text: string };
+    } catch {
+      return null;
+    }
+  }
+
   /** A login-form CSRF token, set as a cookie and echoed in the form. */
   loginCsrf(req: Request, res: Response): string {
     const existing = parseCookies(req.get('cookie'))[LOGIN_CSRF_COOKIE];

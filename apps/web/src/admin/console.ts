@@ -1,14 +1,30 @@
-/** The admin console (`/admin`). */
+/**
+ * The admin console (`/admin`): login, overview, settings with test
+ * messages, the delivery log with redelivery, the job dashboard (bull-board)
+ * and health in words. Every page needs a session; every form carries the
+ * session's CSRF token.
+ */
+import { randomBytes } from 'node:crypto';
 import type { REST } from '@discordjs/rest';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
-import { Router } from 'express';
+import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Redis } from 'ioredis';
-import type { Db } from '@flipfix/db';
+import { z } from '@flipfix/config';
+import { type Db, getSettings, isAppError, listSettingsAudit, type NotifySettings, type SettingsPatch, updateSettings } from '@flipfix/db';
+import { classifyDiscordError, formatTestMessage, postMessage } from '@flipfix/discord';
+import { EVENT_LABELS, EVENT_TYPES, type EventType } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
 import type { QUEUES } from '@flipfix/queue';
 import type { WebConfig } from '../app';
-import type { HealthService } from '../health';
-import type { AdminAuth } from './auth';
+import type { HealthReport, HealthService } from '../health';
+import { fieldsOf } from '../http/errors';
+import { type Html, html, type HtmlValue } from '../views/html';
+import { layout, when } from '../views/pages-common';
+import { type AdminAuth, type AdminSession, CSRF_HEADER, isSafeMethod, safeNext } from './auth';
+import { DELIVERY_STATUSES, type DeliveryView, EventsQuery, listEvents, redeliver, redeliverFailed, TARGETS } from './deliveries';
 
 export interface ConsoleDeps {
   db: Db;
@@ -22,8 +38,428 @@ export interface ConsoleDeps {
   onSettingsChanged: () => void;
 }
 
+type Notice = { kind: 'ok' | 'error'; text: string } | null;
+
+const MODE_NOTES: Record<NotifySettings['deliveryMode'], string> = {
+  webhooks: 'Legacy only: every event goes to the subscribed webhook endpoints, as before. The bot posts nothing.',
+  both: 'Rollout comparison: the bot and the legacy webhooks both post every event, so the two can be compared side by side.',
+  bot: 'Bot only: the bot posts every enabled event to its channel; webhook endpoints receive nothing.',
+};
+
+function csrfField(session: AdminSession): Html {
+  return html`<input type="hidden" name="_csrf" value="${session.csrf}">`;
+}
+
+function badge(value: string): Html {
+  return html`<span class="badge ${value}">${value.replaceAll('_', ' ')}</span>`;
+}
+
+function duration(ms: number | null): string {
+  if (ms === null) return '—';
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+/** Same-origin check for requests that cannot carry the CSRF token (bull-board's JSON calls). */
+function sameOrigin(req: Request): boolean {
+  const source = req.get('origin') ?? req.get('referer');
+  if (!source) return false;
+  try {
+    return new URL(source).host === req.get('host');
+  } catch {
+    return false;
+  }
+}
+
 export function adminConsoleRouter(deps: ConsoleDeps): Router {
+  const { db, auth, config } = deps;
   const r = Router();
-  r.use(deps.auth.loadSession(), deps.auth.requirePage());
+  const redeliverDeps = { db, queues: deps.queues, ...(config.retry ? { retry: config.retry } : {}) };
+
+  const session = (res: Response) => res.locals.session as AdminSession;
+  const page = async (res: Response, title: string, current: string, body: HtmlValue, status = 200, notice: Notice = null) => {
+    const s = session(res);
+    const flash = notice ?? (await auth.takeFlash(s));
+    res
+      .status(status)
+      .type('html')
+      .set('cache-control', 'no-store')
+      .send(layout({ title, current, section: 'admin', csrf: s.csrf, notice: flash, body }).toString());
+  };
+  const flashAndRedirect = async (res: Response, to: string, notice: NonNullable<Notice>) => {
+    await auth.setFlash(session(res), notice);
+    res.redirect(303, to);
+  };
+
+  // ---------------------------------------------------------------- login (before the guard)
+  r.use(auth.loadSession());
+
+  const loginPage = (req: Request, res: Response, status: number, message: string | null) => {
+    const token = auth.loginCsrf(req, res);
+    const next = safeNext(req.query.next ?? (req.body as Record<string, unknown> | undefined)?.next);
+    res
+      .status(status)
+      .type('html')
+      .set('cache-control', 'no-store')
+      .send(
+        layout({
+          title: 'Log in',
+          section: 'login',
+          notice: message === null ? null : { kind: 'error', text: message },
+          body: html`<form class="card" method="post" action="/admin/login" style="max-width:26rem;margin:2rem auto">
+<h1>Admin log in</h1>
+<input type="hidden" name="_csrf" value="${token}"><input type="hidden" name="next" value="${next}">
+<label for="token">Admin token</label><input id="token" type="password" name="token" autocomplete="current-password" required autofocus>
+<button type="submit">Log in</button>
+<p class="muted">The token is ADMIN_TOKEN; in development it is printed when the web app starts.</p></form>`,
+        }).toString(),
+      );
+  };
+
+  r.get('/login', (req, res) => {
+    if (res.locals.session) {
+      res.redirect(303, safeNext(req.query.next));
+      return;
+    }
+    loginPage(req, res, 200, null);
+  });
+  r.post('/login', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const limit = await auth.countLoginAttempt(req.ip ?? 'unknown');
+    if (!limit.allowed) {
+      res.setHeader('Retry-After', String(limit.retryAfterSeconds));
+      loginPage(req, res, 429, `Too many log-in attempts from your address. Try again in ${Math.ceil(limit.retryAfterSeconds / 60)} minutes.`);
+      return;
+    }
+    if (!auth.checkLoginCsrf(req, body._csrf)) {
+      loginPage(req, res, 403, 'The form expired. Please try again.');
+      return;
+    }
+    if (!auth.checkToken(body.token)) {
+      deps.log.warn({ ip: req.ip }, 'admin login refused');
+      loginPage(req, res, 401, 'That token is not right.');
+      return;
+    }
+    await auth.createSession(res, req);
+    deps.log.info({ ip: req.ip }, 'admin logged in');
+    res.redirect(303, safeNext(body.next));
+  });
+
+  // ---------------------------------------------------------------- job dashboard
+  const board = new ExpressAdapter();
+  board.setBasePath('/admin/queues');
+  createBullBoard({
+    queues: Object.values(deps.queues).map((q) => new BullMQAdapter(q)),
+    // @bull-board/express 9.10.1 nests its own @bull-board/api 9.10.1 next to our 9.10.2; the two
+    // declare the same adapter class separately, so TypeScript needs the cast (runtime is identical).
+    serverAdapter: board as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+    options: { uiConfig: { boardTitle: 'Flipfix queues' } },
+  });
+  r.use(
+    '/queues',
+    (req: Request, res: Response, next: NextFunction) => {
+      if (!res.locals.session) {
+        if (isSafeMethod(req.method) && !req.path.startsWith('/api/')) res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`);
+        else res.status(401).json({ error: 'unauthorized', message: 'log in to the admin console first' });
+        return;
+      }
+      // bull-board's UI sends its own JSON requests and cannot add our CSRF header, so its
+      // mutations must come from this origin (the session cookie is SameSite=Lax as well).
+      if (!isSafeMethod(req.method)) {
+        const header = req.get(CSRF_HEADER);
+        const tokenOk = header !== undefined && header === session(res).csrf;
+        if (!tokenOk && !sameOrigin(req)) {
+          res.status(403).json({ error: 'forbidden', message: 'cross-origin request refused' });
+          return;
+        }
+      }
+      next();
+    },
+    board.getRouter(),
+  );
+
+  // ---------------------------------------------------------------- everything else needs a session
+  r.use(auth.requirePage());
+
+  r.post('/logout', async (req, res) => {
+    await auth.destroySession(req, res);
+    res.redirect(303, '/admin/login');
+  });
+
+  r.get('/', async (_req, res) => {
+    const since = new Date(Date.now() - 24 * 3600_000);
+    const [settings, counts, failures, report] = await Promise.all([
+      getSettings(db.prisma),
+      db.prisma.delivery.groupBy({ by: ['target', 'status'], where: { createdAt: { gte: since } }, _count: { _all: true } }),
+      db.prisma.delivery.findMany({
+        where: { status: 'failed' },
+        orderBy: { updatedAt: 'desc' },
+        take: 10,
+        include: { event: { select: { type: true, entityType: true, entityId: true } } },
+      }),
+      deps.health.check(),
+    ]);
+    const byStatus = (status: string, target?: string) =>
+      counts.filter((c) => c.status === status && (target === undefined || c.target === target)).reduce((n, c) => n + c._count._all, 0);
+    await page(
+      res,
+      'Overview',
+      '/admin',
+      html`<h1>Overview</h1>
+<div class="card"><p><strong>Delivery mode:</strong> ${badge(settings.deliveryMode)} — ${MODE_NOTES[settings.deliveryMode]}</p>
+<p><strong>Health:</strong> ${report.status === 'ok' ? html`${badge('ok')} everything answers.` : html`${badge('down')} ${report.reasons.join('; ')}`} <a href="/admin/health">Details</a></p></div>
+<h2>Deliveries in the last 24 hours</h2>
+<div class="stats">${DELIVERY_STATUSES.map((s) => html`<div class="stat"><b>${byStatus(s)}</b>${s}</div>`)}</div>
+<p class="muted">Bot: ${byStatus('delivered', 'bot')} delivered, ${byStatus('failed', 'bot')} failed · Webhooks: ${byStatus('delivered', 'webhook')} delivered, ${byStatus('failed', 'webhook')} failed</p>
+<h2>Recent failures</h2>
+${
+  failures.length === 0
+    ? html`<p class="muted">No failed deliveries.</p>`
+    : html`<div class="table-wrap"><table><thead><tr><th>When</th><th>Event</th><th>Target</th><th>Reason</th></tr></thead><tbody>${failures.map(
+        (f) => html`<tr><td>${when(f.updatedAt)}</td><td>${EVENT_LABELS[f.event.type as EventType] ?? f.event.type}</td><td>${f.target} ${f.targetKey}</td><td>${f.lastError ?? ''}</td></tr>`,
+      )}</tbody></table></div><p><a href="/admin/deliveries?status=failed">All failed deliveries</a></p>`
+}`,
+    );
+  });
+
+  // ---------------------------------------------------------------- settings
+  const settingsPage = async (res: Response, status = 200, notice: Notice = null) => {
+    const [s, audit] = await Promise.all([getSettings(db.prisma), listSettingsAudit(db.prisma, 50)]);
+    const csrf = csrfField(session(res));
+    const effective = (t: EventType) => s.events[t].channelId ?? s.channelId ?? config.defaultChannelId;
+    const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+    await page(
+      res,
+      'Settings',
+      '/admin/settings',
+      html`<h1>Settings</h1>
+<form class="card" method="post" action="/admin/settings">${csrf}
+<h2>Delivery mode</h2>
+${(['webhooks', 'both', 'bot'] as const).map(
+  (m) => html`<label class="check"><input type="radio" name="deliveryMode" value="${m}"${s.deliveryMode === m ? html` checked` : ''}> <span><strong>${m}</strong> — <span class="muted">${MODE_NOTES[m]}</span></span></label>`,
+)}
+<label for="channelId">Default channel id</label><input id="channelId" type="text" name="channelId" value="${s.channelId ?? ''}" placeholder="${config.defaultChannelId} (from DISCORD_CHANNEL_ID)" inputmode="numeric">
+<h2>Events</h2>
+<div class="table-wrap"><table><thead><tr><th>Event</th><th>Posted</th><th>Channel override</th><th class="hide-sm">Reactions</th></tr></thead><tbody>
+${EVENT_TYPES.map(
+  (t) => html`<tr><td>${EVENT_LABELS[t]}<div class="muted"><code>${t}</code></div></td>
+<td><input type="hidden" name="events.${t}.present" value="1"><label class="check"><input type="checkbox" name="events.${t}.enabled" value="on"${s.events[t].enabled ? html` checked` : ''} aria-label="Post ${EVENT_LABELS[t]}"> on</label></td>
+<td><input type="text" name="events.${t}.channelId" value="${s.events[t].channelId ?? ''}" placeholder="default" inputmode="numeric" aria-label="Channel for ${EVENT_LABELS[t]}"></td>
+<td class="hide-sm"><input type="text" name="reactions.${t}" value="${(s.reactions[t] ?? []).join(' ')}" placeholder="e.g. 👀 ✅" aria-label="Reactions for ${EVENT_LABELS[t]}"></td></tr>`,
+)}
+</tbody></table></div>
+<h2>Posts</h2>
+<label class="check"><input type="checkbox" name="threadsEnabled" value="on"${s.threadsEnabled ? html` checked` : ''}> Start a thread on each problem report post</label>
+<label for="role">Role to mention on unplayable reports (id)</label><input id="role" type="text" name="unplayableRoleId" value="${s.unplayableRoleId ?? ''}" inputmode="numeric">
+<h2>Digest</h2>
+<label class="check"><input type="checkbox" name="digest.enabled" value="on"${s.digest.enabled ? html` checked` : ''}> Combine bursts by one person into one digest post</label>
+<div class="row"><div><label for="quiet">Quiet period (seconds)</label><input id="quiet" type="number" name="digest.quietSeconds" value="${s.digest.quietSeconds}" min="10" max="3600"></div>
+<div><label for="max">Longest wait (seconds)</label><input id="max" type="number" name="digest.maxSeconds" value="${s.digest.maxSeconds}" min="10" max="86400"></div></div>
+<button type="submit">Save settings</button>
+</form>
+<div class="card"><h2>Send a test message</h2>
+<p class="muted">Posts a sample of each event type with the bot to the channel it would use now.</p>
+<div class="table-wrap"><table><tbody>${EVENT_TYPES.map(
+  (t) => html`<tr><td>${EVENT_LABELS[t]}</td><td><code>${effective(t)}</code></td><td><form method="post" action="/admin/settings/test" class="inline">${csrf}<input type="hidden" name="eventType" value="${t}"><button type="submit" class="small secondary">Send test</button></form></td></tr>`,
+)}</tbody></table></div></div>
+<h2>Changes</h2>
+${
+  audit.length === 0
+    ? html`<p class="muted">No changes yet.</p>`
+    : html`<div class="table-wrap"><table><thead><tr><th>When</th><th>Who</th><th>Setting</th><th>From → to</th></tr></thead><tbody>${audit.map(
+        (a) => html`<tr><td>${when(a.createdAt)}</td><td>${a.actor}</td><td><code>${a.field}</code></td><td>${show(a.fromValue)} → ${show(a.toValue)}</td></tr>`,
+      )}</tbody></table></div>`
+}`,
+      status,
+      notice,
+    );
+  };
+
+  r.get('/settings', async (_req, res) => {
+    await settingsPage(res);
+  });
+
+  r.post('/settings', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const text = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : '');
+    const nullable = (k: string) => (text(k) === '' ? null : text(k));
+    const events: Record<string, { enabled: boolean; channelId: string | null }> = {};
+    const reactions: Record<string, string[]> = {};
+    for (const t of EVENT_TYPES) {
+      if (body[`events.${t}.present`] === undefined) continue;
+      events[t] = { enabled: body[`events.${t}.enabled`] === 'on', channelId: nullable(`events.${t}.channelId`) };
+      reactions[t] = text(`reactions.${t}`).split(/\s+/).filter((e) => e !== '');
+    }
+    const number = (k: string) => (text(k) === '' ? undefined : Number(text(k)));
+    const patch = {
+      ...(text('deliveryMode') === '' ? {} : { deliveryMode: text('deliveryMode') }),
+      channelId: nullable('channelId'),
+      ...(Object.keys(events).length > 0 ? { events, reactions } : {}),
+      threadsEnabled: body.threadsEnabled === 'on',
+      unplayableRoleId: nullable('unplayableRoleId'),
+      digest: {
+        enabled: body['digest.enabled'] === 'on',
+        ...(number('digest.quietSeconds') === undefined ? {} : { quietSeconds: number('digest.quietSeconds') }),
+        ...(number('digest.maxSeconds') === undefined ? {} : { maxSeconds: number('digest.maxSeconds') }),
+      },
+    };
+    try {
+      await updateSettings(db.prisma, patch as SettingsPatch, 'console');
+    } catch (err) {
+      if (isAppError(err)) {
+        await settingsPage(res, 400, { kind: 'error', text: `Not saved. ${err.message}` });
+        return;
+      }
+      throw err;
+    }
+    deps.onSettingsChanged();
+    await flashAndRedirect(res, '/admin/settings', { kind: 'ok', text: 'Settings saved. Workers apply them within a second.' });
+  });
+
+  r.post('/settings/test', async (req, res) => {
+    const parsed = z.object({ eventType: z.enum(EVENT_TYPES) }).safeParse(req.body);
+    if (!parsed.success) {
+      await flashAndRedirect(res, '/admin/settings', { kind: 'error', text: `Unknown event type (${Object.values(fieldsOf(parsed.error)).join(', ')}).` });
+      return;
+    }
+    const type = parsed.data.eventType;
+    if (!deps.discordRest) {
+      await flashAndRedirect(res, '/admin/settings', { kind: 'error', text: 'No Discord client is configured in this process.' });
+      return;
+    }
+    const s = await getSettings(db.prisma);
+    const channelId = s.events[type].channelId ?? s.channelId ?? config.defaultChannelId;
+    try {
+      const message = await postMessage(deps.discordRest, channelId, formatTestMessage(type, config.baseUrl), {
+        nonce: randomBytes(12).toString('hex'),
+      });
+      await flashAndRedirect(res, '/admin/settings', {
+        kind: 'ok',
+        text: `Test message for ${EVENT_LABELS[type]} posted to channel ${channelId}: message ${message.id}.`,
+      });
+    } catch (err) {
+      const failure = classifyDiscordError(err);
+      deps.log.warn({ channelId, reason: failure.reason }, 'test message failed');
+      await flashAndRedirect(res, '/admin/settings', { kind: 'error', text: `Test message for ${EVENT_LABELS[type]} not posted: ${failure.reason}` });
+    }
+  });
+
+  // ---------------------------------------------------------------- deliveries
+  const messageLink = (d: DeliveryView): HtmlValue => {
+    if (!d.discordMessageId || !d.discordChannelId) return '';
+    if (config.simulatorUrl) {
+      return html`<a href="${config.simulatorUrl}/#${d.discordChannelId}-${d.discordMessageId}" rel="noopener">message ${d.discordMessageId}</a>`;
+    }
+    if (config.guildId) {
+      return html`<a href="https://discord.com/channels/${config.guildId}/${d.discordChannelId}/${d.discordMessageId}" rel="noopener">message ${d.discordMessageId}</a>`;
+    }
+    return html`<span class="muted">channel ${d.discordChannelId} · message ${d.discordMessageId}</span>`;
+  };
+
+  r.get('/deliveries', async (req, res) => {
+    const parsed = EventsQuery.safeParse(req.query);
+    const q = parsed.success ? parsed.data : {};
+    const events = await listEvents(db, { ...q, limit: q.limit ?? 100 });
+    const csrf = csrfField(session(res));
+    const select = (name: string, values: readonly string[], current: string | undefined, labels: Record<string, string> = {}) =>
+      html`<select name="${name}" id="f-${name}"><option value="">any</option>${values.map(
+        (v) => html`<option value="${v}"${current === v ? html` selected` : ''}>${labels[v] ?? v}</option>`,
+      )}</select>`;
+    await page(
+      res,
+      'Deliveries',
+      '/admin/deliveries',
+      html`<h1>Deliveries</h1>
+<form class="card row" method="get" action="/admin/deliveries">
+<div><label for="f-type">Event type</label>${select('type', EVENT_TYPES, q.type, EVENT_LABELS)}</div>
+<div><label for="f-status">Status</label>${select('status', DELIVERY_STATUSES, q.status)}</div>
+<div><label for="f-target">Target</label>${select('target', TARGETS, q.target)}</div>
+<div><button type="submit">Filter</button></div></form>
+<form method="post" action="/admin/deliveries/redeliver-failed">${csrf}<button type="submit" class="secondary">Redeliver all failed</button></form>
+${parsed.success ? '' : html`<p class="notice error">Some filters were not understood and were ignored.</p>`}
+${
+  events.length === 0
+    ? html`<p class="muted">No events match.</p>`
+    : html`<div class="table-wrap"><table><thead><tr><th>Event</th><th>Target</th><th>Status</th><th>Attempts</th><th>Timing</th><th>Result</th><th></th></tr></thead><tbody>
+${events.map((e) => {
+  const head = html`<td rowspan="${Math.max(1, e.deliveries.length)}"><strong>${EVENT_LABELS[e.type as EventType] ?? e.type}</strong><div class="muted"><a href="/${e.entityType.replaceAll('_', '-')}s/${e.entityId}">${e.entityType.replaceAll('_', ' ')} #${e.entityId}</a> · ${when(e.createdAt)}${e.actorName ? ` · ${e.actorName}` : ''}</div></td>`;
+  if (e.deliveries.length === 0) return html`<tr data-event="${e.id}">${head}<td colspan="6" class="muted">${e.routedAt ? 'no targets' : 'not routed yet'}</td></tr>`;
+  return e.deliveries.map(
+    (d, i) => html`<tr data-event="${e.id}" data-delivery="${d.id}">${i === 0 ? head : ''}
+<td>${d.target}<div class="muted"><code>${d.targetKey}</code>${d.action === 'edit' ? ' (edit)' : ''}</div></td>
+<td>${badge(d.status)}</td><td>${d.attempts}</td>
+<td>${d.latencyMs === null ? html`<span class="muted">—</span>` : html`${duration(d.latencyMs)} after the event`}<div class="muted">first try ${when(d.firstAttemptAt)}</div></td>
+<td>${messageLink(d)}${d.lastError ? html`<div class="${d.status === 'failed' ? 'notice error' : 'muted'}">${d.lastError}</div>` : ''}${d.errorClass ? html`<div class="muted">${d.errorClass}</div>` : ''}</td>
+<td>${
+      d.status === 'pending' || d.status === 'sending'
+        ? ''
+        : html`<form method="post" action="/admin/deliveries/${d.id}/redeliver">${csrf}${d.status === 'delivered' ? html`<input type="hidden" name="force" value="true">` : ''}<button type="submit" class="small${d.status === 'delivered' ? ' secondary' : ''}">${d.status === 'delivered' ? 'Post again' : 'Redeliver'}</button></form>`
+    }</td></tr>`,
+  );
+})}
+</tbody></table></div>`
+}`,
+    );
+  });
+
+  r.post('/deliveries/redeliver-failed', async (_req, res) => {
+    const result = await redeliverFailed(redeliverDeps, { actor: 'console' });
+    await flashAndRedirect(res, '/admin/deliveries', { kind: 'ok', text: `${result.count} failed deliver${result.count === 1 ? 'y' : 'ies'} queued again.` });
+  });
+  r.post('/deliveries/:id/redeliver', async (req, res) => {
+    const force = (req.body as Record<string, unknown>).force === 'true';
+    try {
+      await redeliver(redeliverDeps, req.params.id ?? '', { force, actor: 'console' });
+      await flashAndRedirect(res, '/admin/deliveries', { kind: 'ok', text: 'Delivery queued again.' });
+    } catch (err) {
+      if (!isAppError(err)) throw err;
+      await flashAndRedirect(res, '/admin/deliveries', { kind: 'error', text: err.message });
+    }
+  });
+
+  // ---------------------------------------------------------------- webhooks (arrive with the rollout)
+  r.get('/webhooks', async (_req, res) => {
+    await page(
+      res,
+      'Webhooks',
+      '/admin/webhooks',
+      html`<h1>Webhook endpoints</h1><p class="card">Webhook endpoints arrive with the rollout. Until then the delivery mode and the delivery log cover the bot path.</p>`,
+    );
+  });
+
+  // ---------------------------------------------------------------- health in words
+  r.get('/health', async (_req, res) => {
+    const report = await deps.health.check();
+    await page(res, 'Health', '/admin/health', healthBody(report));
+  });
+
   return r;
+}
+
+function line(name: string, check: { ok: boolean; message: string; latencyMs?: number }): Html {
+  return html`<li>${badge(check.ok ? 'ok' : 'down')} <strong>${name}:</strong> ${check.message}${check.latencyMs === undefined ? '' : html` <span class="muted">(${check.latencyMs} ms)</span>`}</li>`;
+}
+
+function healthBody(report: HealthReport): Html {
+  const { checks } = report;
+  const depths = Object.entries(checks.queues.depths);
+  return html`<h1>Health ${badge(report.status === 'ok' ? 'ok' : 'down')}</h1>
+${report.status === 'ok' ? html`<p class="notice ok">Everything answers.</p>` : html`<div class="notice error"><strong>Needs attention:</strong><ul>${report.reasons.map((r) => html`<li>${r}</li>`)}</ul></div>`}
+<div class="card"><ul class="list">
+${line('Postgres', checks.postgres)}${line('Redis', checks.redis)}${line('Queues', checks.queues)}
+${checks.discord ? html`${line('Discord token', checks.discord.token)}${line('Default channel', checks.discord.channel)}${line('Recent deliveries', checks.discord.recentFailures)}` : html`<li class="muted">Discord checks are off (no bot client in this process).</li>`}
+</ul></div>
+<h2>Queue depths</h2>
+<div class="table-wrap"><table><thead><tr><th>Queue</th><th>Waiting</th><th>Active</th><th>Delayed</th><th>Failed</th></tr></thead><tbody>${depths.map(
+    ([name, d]) => html`<tr><td>${name}</td><td>${d?.waiting}</td><td>${d?.active}</td><td>${d?.delayed}</td><td>${d?.failed}</td></tr>`,
+  )}</tbody></table></div>
+${
+  checks.discord && checks.discord.recentFailures.items.length > 0
+    ? html`<h2>Recent permanent failures</h2><ul class="list card">${checks.discord.recentFailures.items.map(
+        (f) => html`<li>${when(f.at)} · ${f.target} <code>${f.targetKey}</code>: ${f.reason}</li>`,
+      )}</ul>`
+    : ''
+}
+<p class="muted">Checked ${when(report.checkedAt)}. JSON at <a href="/health">/health</a>, metrics at <a href="/metrics">/metrics</a>.</p>`;
 }
