@@ -84,6 +84,7 @@ export async function call(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field by the assertions
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(base + path, {
     method,
@@ -99,4 +100,22 @@ export async function call(
     // not JSON: keep the text
   }
   return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** A logged-in console session: its cookie and CSRF token, read from the pages like a browser would. */
+export async function login(base: string, token = TEST_ADMIN_TOKEN): Promise<{ cookie: string; csrf: string }> {
+  const form = await fetch(`${base}/admin/login`);
+  const loginCookie = (form.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const loginCsrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+  const res = await fetch(`${base}/admin/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: loginCookie },
+    body: new URLSearchParams({ _csrf: loginCsrf, token, next: '/admin/settings' }),
+    redirect: 'manual',
+  });
+  if (res.status !== 303) throw new Error(`login failed: ${res.status}`);
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const page = await fetch(`${base}/admin/settings`, { headers: { cookie } });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+  return { cookie, csrf };
 }
