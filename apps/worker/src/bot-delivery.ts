@@ -17,7 +17,7 @@ import {
   formatStatusEdit,
   nonceFor,
   postMessage,
-  type DiscordErrorClass,
+  type DiscordFailure,
 } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
 import { DeliveryJob } from '@flipfix/queue';
@@ -27,6 +27,11 @@ import type { Metrics } from './metrics';
 export interface BotDeliveryDeps {
   prisma: PrismaClient;
   rest: REST;
+  /**
+   * The bot token. @discordjs/rest forgets its token after a 401; it is set
+   * again so the next delivery retries it (an admin may have fixed it).
+   */
+  botToken: string;
   limiter: SharedRateLimiter;
   settings: () => NotifySettings;
   baseUrl: string;
@@ -247,7 +252,7 @@ async function handleFailure(
   err: unknown,
   log: Logger,
 ): Promise<never> {
-  const c: DiscordErrorClass =
+  const c: DiscordFailure =
     err instanceof OriginalNotYetPosted ? { kind: 'transient', reason: err.message } : classifyDiscordError(err);
   if (c.kind === 'rate_limited') {
     deps.metrics.discord429.inc();
@@ -262,6 +267,7 @@ async function handleFailure(
     throw new DelayedError();
   }
   if (c.kind === 'permanent') {
+    if (c.target === 'token') deps.rest.setToken(deps.botToken);
     await deps.prisma.delivery.update({
       where: { id: delivery.id },
       data: { status: 'failed', lastError: c.reason, errorClass: `permanent:${c.target}` },

@@ -2,12 +2,12 @@
  * Composes the worker process: outbox relay, router, bot delivery, webhook
  * delivery (legacy path) and reconciler, on one Postgres pool and one Redis.
  */
-import { Worker, type Queue } from 'bullmq';
+import { type Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createDb, type Db } from '@flipfix/db';
 import { createDiscordRest, onRateLimitHeaders } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
-import { createRedis, DEFAULT_PREFIX, DEFAULT_RETRY, JOBS, QUEUES, RouteEventJob, type RetryPolicy, openQueue } from '@flipfix/queue';
+import { createRedis, DEFAULT_PREFIX, DEFAULT_RETRY, QUEUES, RouteEventJob, type RetryPolicy, openQueue } from '@flipfix/queue';
 import { createBotProcessor, type BotDeliveryDeps } from './bot-delivery';
 import { Metrics } from './metrics';
 import { type WindowLimit, SharedRateLimiter } from './rate-limiter';
@@ -94,7 +94,11 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
   const rest = createDiscordRest({ token: o.discord.token, apiUrl: o.discord.apiUrl, timeoutMs: o.discord.timeoutMs ?? 15_000 });
   onRateLimitHeaders(rest, (info) => {
-    if (info.scope) void limiter.observe(info.scope, info).catch(() => undefined);
+    const scope = limiterScope(info.route, info.majorParameter);
+    if (scope && info.limit !== null && info.resetAfterMs !== null) {
+      const observed = { limit: info.limit, remaining: info.remaining ?? 0, resetAfterMs: info.resetAfterMs };
+      void limiter.observe(scope, observed).catch(() => undefined);
+    }
   });
 
   const ctx: WorkerContext = { db, redis, settings, limiter, metrics, log, prefix, retry, options: o };
@@ -113,7 +117,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     QUEUES.events,
     async (job) => {
       const parsed = RouteEventJob.safeParse(job.data);
-      if (!parsed.success) throw new (await import('bullmq')).UnrecoverableError('invalid route-event payload');
+      if (!parsed.success) throw new UnrecoverableError('invalid route-event payload');
       const r = await routeEvent(
         {
           prisma: db.prisma,
@@ -137,6 +141,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     createBotProcessor({
       prisma: db.prisma,
       rest,
+      botToken: o.discord.token,
       limiter,
       settings: () => settings.current,
       baseUrl: o.baseUrl,
@@ -197,4 +202,12 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   };
 
   return { db, metrics, relay, reconciler, settings, queues, close };
+}
+
+/** The limiter scope a Discord route's bucket maps to (see SharedRateLimiter). */
+export function limiterScope(route: string, majorParameter: string): string | null {
+  if (route === '/channels/:id/messages') return majorParameter;
+  if (route === '/channels/:id/messages/:id') return `edit:${majorParameter}`;
+  if (route.startsWith('/webhooks/:id')) return `webhook:${majorParameter}`;
+  return null;
 }

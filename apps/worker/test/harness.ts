@@ -1,0 +1,114 @@
+/**
+ * Test harness: a fresh database, a simulator on a random port and a worker
+ * on a unique Redis prefix, all real, torn down afterwards.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { APIEmbed } from 'discord-api-types/v10';
+import { createTestDatabase, type Db } from '@flipfix/db';
+import { startSimulator, type SimOptions, type Simulator } from '@flipfix/discord-sim';
+import { createLogger } from '@flipfix/logger';
+import { startWorker, type RunningWorker, type WorkerOptions } from '../src/worker';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const BASE_URL = 'http://flipfix.test';
+
+export interface Stack {
+  db: Db;
+  databaseUrl: string;
+  sim: Simulator;
+  worker: RunningWorker;
+  prefix: string;
+  /** Worker options used, to start another worker process-alike on the same stack. */
+  workerOptions: WorkerOptions;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  sim?: SimOptions;
+  worker?: Partial<WorkerOptions>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const tdb = await createTestDatabase();
+  const sim = await startSimulator({ port: 0, ...options.sim });
+  const prefix = `t${randomUUID().slice(0, 8)}`;
+  const workerOptions: WorkerOptions = {
+    databaseUrl: tdb.url,
+    redisUrl: REDIS_URL,
+    prefix,
+    baseUrl: BASE_URL,
+    discord: { token: sim.token, apiUrl: sim.apiUrl, channelId: sim.channelId, timeoutMs: 5000 },
+    log: createLogger({ name: 'worker-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    retry: { attempts: 5, backoffMs: 100, jitter: 0.5 },
+    lockDurationMs: 3000,
+    stalledIntervalMs: 1000,
+    reconcileAfterMs: 3000,
+    reconcileIntervalMs: 1000,
+    relayPollMs: 250,
+    ...options.worker,
+  };
+  const worker = await startWorker(workerOptions);
+  return {
+    db: tdb.db,
+    databaseUrl: tdb.url,
+    sim,
+    worker,
+    prefix,
+    workerOptions,
+    async close() {
+      await worker.close();
+      await sim.close();
+      await tdb.drop();
+      await deleteRedisPrefix(prefix);
+    },
+  };
+}
+
+/** Removes every key under a test prefix. */
+export async function deleteRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after the timeout. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  { timeoutMs = 15_000, intervalMs = 20, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false && v !== null) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Ledger rows of an event type, newest first. */
+export function deliveriesOf(db: Db, where: { type?: string; entityId?: number } = {}) {
+  return db.prisma.delivery.findMany({
+    where: { event: { ...(where.type ? { type: where.type } : {}), ...(where.entityId ? { entityId: where.entityId } : {}) } },
+    include: { event: true },
+    orderBy: { createdAt: 'asc' },
+  });
+}
+
+/** A stored simulator message's embeds, typed as Discord's. */
+export function embedsOf(message: { embeds: unknown[] } | undefined): APIEmbed[] {
+  return (message?.embeds ?? []) as APIEmbed[];
+}
