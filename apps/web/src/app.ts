@@ -58,6 +58,12 @@ export interface AppDeps {
   config: WebConfig;
   /** Bot REST client (Discord checks on /health, test messages). Without it those features say so. */
   discordRest?: REST | undefined;
+  /**
+   * The bot token behind `discordRest`. @discordjs/rest forgets its token
+   * after a 401 (to avoid Cloudflare bans); with this the app sets it again
+   * before each probe, so /health recovers once Discord accepts the token.
+   */
+  discordToken?: string | undefined;
 }
 
 /** Builds the Express application. */
@@ -72,6 +78,7 @@ export function createApp(deps: AppDeps): express.Application {
     redis,
     queues,
     discordRest: deps.discordRest,
+    discordToken: deps.discordToken,
     defaultChannelId: config.defaultChannelId,
     ...(config.discordCacheMs === undefined ? {} : { discordCacheMs: config.discordCacheMs }),
   });
@@ -131,6 +138,7 @@ export function createApp(deps: AppDeps): express.Application {
       auth,
       health,
       discordRest: deps.discordRest,
+      discordToken: deps.discordToken,
       onSettingsChanged,
     }),
   );

@@ -61,6 +61,8 @@ export interface HealthDeps {
   redis: Redis;
   queues: Record<keyof typeof QUEUES, Queue>;
   discordRest?: REST | undefined;
+  /** Set again before each probe: the client drops its token after a 401. */
+  discordToken?: string | undefined;
   /** Channel used when settings name none. */
   defaultChannelId: string;
   /** Discord probe cache lifetime. Default 5000 ms. */
@@ -186,6 +188,7 @@ export class HealthService {
 
   async #probeDiscord(timeoutMs: number): Promise<NonNullable<HealthReport['checks']['discord']>> {
     const rest = this.#deps.discordRest as REST;
+    if (this.#deps.discordToken) rest.setToken(this.#deps.discordToken);
     const settings = await getSettings(this.#deps.db.prisma).catch(() => null);
     const channelId = settings?.channelId ?? this.#deps.defaultChannelId;
     const discordReason = (err: unknown) => (err instanceof TimeoutError ? `Discord did not answer within ${timeoutMs} ms` : classifyDiscordError(err).reason);

@@ -38,6 +38,7 @@ const app = createApp({
   queues,
   log,
   discordRest,
+  discordToken: discord.botToken,
   config: {
     adminToken: admin.token,
     baseUrl: env.APP_BASE_URL,

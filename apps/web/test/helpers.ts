@@ -35,7 +35,7 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
 }
 
 export async function startTestWeb(
-  options: { discordRest?: REST; config?: Partial<WebConfig>; prefix?: string; database?: { url: string; db: Db } } = {},
+  options: { discordRest?: REST; discordToken?: string; config?: Partial<WebConfig>; prefix?: string; database?: { url: string; db: Db } } = {},
 ): Promise<TestWeb> {
   const database = options.database ?? (await createTestDatabase());
   const prefix = options.prefix ?? `t-web-${randomBytes(5).toString('hex')}`;
@@ -47,6 +47,7 @@ export async function startTestWeb(
     queues,
     log: createLogger({ name: 'web-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...(options.discordRest ? { discordRest: options.discordRest } : {}),
+    ...(options.discordToken ? { discordToken: options.discordToken } : {}),
     config: {
       adminToken: TEST_ADMIN_TOKEN,
       baseUrl: 'http://localhost:3000',

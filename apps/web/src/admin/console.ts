@@ -35,6 +35,7 @@ export interface ConsoleDeps {
   auth: AdminAuth;
   health: HealthService;
   discordRest?: REST | undefined;
+  discordToken?: string | undefined;
   onSettingsChanged: () => void;
 }
 
@@ -330,6 +331,7 @@ ${
     }
     const s = await getSettings(db.prisma);
     const channelId = s.events[type].channelId ?? s.channelId ?? config.defaultChannelId;
+    if (deps.discordToken) deps.discordRest.setToken(deps.discordToken);
     try {
       const message = await postMessage(deps.discordRest, channelId, formatTestMessage(type, config.baseUrl), {
         nonce: randomBytes(12).toString('hex'),
