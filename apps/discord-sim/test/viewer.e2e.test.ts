@@ -107,4 +107,35 @@ describe.skipIf(!hasChromium)('viewer page', () => {
     expect(dialogs).toEqual([]);
     await page.close();
   });
+
+  it('shows reactions, a webhook post and a thread with its archived state', async () => {
+    const { sim, rest } = await ctx;
+    sim.reset();
+    sim.configure({ rateLimits: { perChannel: null } });
+    const m = (await rest.post(Routes.channelMessages(sim.channelId), { body: { content: 'Part request: flipper coil' } })) as { id: string };
+    await rest.put(Routes.channelMessageOwnReaction(sim.channelId, m.id, encodeURIComponent('👀')));
+    const thread = (await rest.post(Routes.threads(sim.channelId, m.id), { body: { name: 'Flipper coil order' } })) as { id: string };
+    await rest.post(Routes.channelMessages(thread.id), { body: { content: 'Ordered from the usual supplier' } });
+    await rest.patch(Routes.channel(thread.id), { body: { archived: true } });
+    const hook = sim.createWebhook(sim.channelId, 'Flipfix legacy');
+    await rest.post(Routes.webhook(hook.id, hook.token), { body: { content: 'Legacy webhook post' }, auth: false });
+
+    const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+    page.setDefaultTimeout(5000);
+    await page.goto(`${sim.url}/`);
+    await page.locator('.thread-box').waitFor();
+    expect(await page.locator('.reaction').first().textContent()).toBe('👀1');
+    expect(await page.locator('.thread-head').textContent()).toContain('Flipper coil order');
+    expect(await page.locator('.thread-head .archived').textContent()).toBe('Archived');
+    expect(await page.locator('.thread-msg').textContent()).toContain('Ordered from the usual supplier');
+    expect(await page.locator('.tag', { hasText: 'WEBHOOK' }).count()).toBe(1);
+    // The thread is listed under its channel and opens on click.
+    await page.locator(`#channels button[data-channel-id="${thread.id}"]`).click();
+    await page.locator('#channel-meta', { hasText: 'archived' }).waitFor();
+    expect(await page.locator('.msg .content').textContent()).toContain('Ordered from the usual supplier');
+    await page.goto(`${sim.url}/#${sim.channelId}`);
+    await page.locator('.thread-box').waitFor();
+    await page.screenshot({ path: `${SCREENS}/viewer-thread.png` });
+    await page.close();
+  });
 });

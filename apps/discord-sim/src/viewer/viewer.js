@@ -367,6 +367,10 @@
   }
 
   selected = location.hash.slice(1) || null;
+  window.addEventListener('hashchange', () => {
+    const id = location.hash.slice(1);
+    if (id && id !== selected) select(id);
+  });
   poll();
   setInterval(poll, 1000);
 })();
