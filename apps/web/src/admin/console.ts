@@ -268,7 +268,7 @@ ${EVENT_TYPES.map(
 ${
   audit.length === 0
     ? html`<p class="muted">No changes yet.</p>`
-    : html`<div class="table-wrap"><table><thead><tr><th>When</th><th>Who</th><th>Setting</th><th>From → to</th></tr></thead><tbody>${audit.map(
+    : html`<div class="table-wrap"><table id="audit"><thead><tr><th>When</th><th>Who</th><th>Setting</th><th>From → to</th></tr></thead><tbody>${audit.map(
         (a) => html`<tr><td>${when(a.createdAt)}</td><td>${a.actor}</td><td><code>${a.field}</code></td><td>${show(a.fromValue)} → ${show(a.toValue)}</td></tr>`,
       )}</tbody></table></div>`
 }`,
