@@ -11,9 +11,13 @@ export const WorkerEnv = BaseEnv.extend({
   /** HTTP timeout for one Discord request. */
   DISCORD_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   /** Re-enqueue events and deliveries not finished after this many seconds. */
-  RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(5).max(86_400).default(120),
+  RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
   /** Port for the worker's own /metrics (0 = off). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** How long a job's lock lives: after a crash, its jobs are taken over within about this long. */
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** How often stalled jobs (of crashed workers) are looked for. */
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   QUEUE_PREFIX: z.string().regex(/^[\w-]+$/).default('flipfix'),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;

@@ -30,6 +30,8 @@ const worker = await startWorker({
   concurrency: env.WORKER_CONCURRENCY,
   retry: { attempts: env.DELIVERY_ATTEMPTS, backoffMs: env.DELIVERY_BACKOFF_MS, jitter: 0.5 },
   reconcileAfterMs: env.RECONCILE_AFTER_SECONDS * 1000,
+  lockDurationMs: env.WORKER_LOCK_MS,
+  stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
 });
 log.info({ discord: discord.simulated ? 'simulator' : 'discord', api: discord.apiUrl }, 'delivering to');
 

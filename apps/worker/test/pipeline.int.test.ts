@@ -19,7 +19,10 @@ let machineId: number;
 
 beforeAll(async () => {
   // Simulator limits off here: rate limiting has its own file.
-  stack = await startStack({ sim: { rateLimits: { perChannel: null, global: null } } });
+  stack = await startStack({
+    sim: { rateLimits: { perChannel: null, global: null } },
+    worker: { rateLimits: { defaultChannel: null, global: null } },
+  });
   machineId = (await createMachine(stack.db.prisma, { name: 'Eight Ball Deluxe', shortName: 'EBD', location: 'Floor 1' })).id;
 });
 afterAll(async () => {

@@ -1,0 +1,81 @@
+/**
+ * The worker SIGKILLed mid-delivery and restarted: every event delivered,
+ * none twice (BullMQ takes the interrupted jobs over; the Discord nonce and
+ * the ledger keep the retried post from doubling).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createLogEntry, createMachine, createTestDatabase, type TestDatabase } from '@flipfix/db';
+import { startSimulator, type Simulator } from '@flipfix/discord-sim';
+import { deleteRedisPrefix, embedsOf, REDIS_URL, waitFor } from './harness';
+import { spawnWorker, type WorkerProcess } from './process';
+
+let tdb: TestDatabase;
+let sim: Simulator;
+const prefix = `t${randomUUID().slice(0, 8)}`;
+const procs: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  tdb = await createTestDatabase();
+  // Generous limits, learned by the worker from the headers.
+  sim = await startSimulator({ port: 0, rateLimits: { perChannel: { limit: 50, windowMs: 1000 } } });
+});
+afterAll(async () => {
+  for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  await sim?.close();
+  await tdb?.drop();
+  await deleteRedisPrefix(prefix);
+});
+
+function start(): WorkerProcess {
+  const p = spawnWorker({
+    DATABASE_URL: tdb.url,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    DISCORD_API_URL: sim.apiUrl,
+    DISCORD_BOT_TOKEN: sim.token,
+    DISCORD_CHANNEL_ID: sim.channelId,
+    DELIVERY_BACKOFF_MS: '100',
+    WORKER_LOCK_MS: '2000',
+    WORKER_STALLED_INTERVAL_MS: '1000',
+    RECONCILE_AFTER_SECONDS: '3',
+    WORKER_CONCURRENCY: '10',
+  });
+  procs.push(p);
+  return p;
+}
+
+it('delivers every event exactly once across a SIGKILL', async () => {
+  const machine = await createMachine(tdb.db.prisma, { name: 'Medieval Madness', shortName: 'MM' });
+  // Slow answers keep requests in flight when the kill lands.
+  sim.injectFaults({ latencyMs: 150 });
+  const first = start();
+  await first.ready;
+  const N = 40;
+  for (let i = 0; i < N; i++) await createLogEntry(tdb.db.prisma, { machineId: machine.id, text: `crash-test entry ${i}` });
+
+  await waitFor(() => sim.messages(sim.channelId).length >= 5, { what: 'first posts' });
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const posted = sim.messages(sim.channelId).length;
+  expect(posted).toBeLessThan(N);
+
+  sim.clearFaults();
+  const second = start();
+  await second.ready;
+  await waitFor(
+    async () => (await tdb.db.prisma.delivery.count({ where: { status: 'delivered' } })) === N,
+    { timeoutMs: 30_000, what: 'all deliveries delivered' },
+  ).catch(async (err) => {
+    const rows = await tdb.db.prisma.delivery.groupBy({ by: ['status', 'lastError'], _count: true });
+    const events = await tdb.db.prisma.outboxEvent.groupBy({ by: ['status'], _count: true });
+    throw new Error(`${err}\n${JSON.stringify({ rows, events })}\n${second.output.join('').slice(-3000)}`);
+  });
+  const texts = sim.messages(sim.channelId).map((m) => embedsOf(m)[0]?.description ?? '');
+  for (let i = 0; i < N; i++) {
+    expect(texts.filter((t) => t.startsWith(`crash-test entry ${i}\n`) || t === `crash-test entry ${i}`).length, `entry ${i}`).toBe(1);
+  }
+  expect(sim.messages(sim.channelId)).toHaveLength(N);
+  second.child.kill('SIGTERM');
+  expect(await second.exited).toBe(0);
+}, 90_000);
