@@ -10,6 +10,7 @@ import {
   truncate,
   ZWSP,
 } from './text';
+import { randomText, rng } from '../test/random';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const graphemes = (s: string) => [...new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(s)].map((g) => g.segment);
@@ -143,5 +144,32 @@ describe('renderInternalLinks', () => {
   });
   it('renders labels only in plain mode', () => {
     expect(renderInternalLinks('see [[log-entry:5]]', base, { plain: true })).toBe('see Log entry #5');
+  });
+});
+
+describe('truncate over random adversarial text', () => {
+  it('returns a prefix ending on a grapheme boundary, outside any link, within max', () => {
+    const seg = new Intl.Segmenter('en', { granularity: 'grapheme' });
+    for (let seed = 1; seed <= 400; seed++) {
+      const r = rng(seed);
+      const text = sanitizeText(randomText(r, 20_000));
+      const max = 1 + Math.floor(r() * 5000);
+      const out = truncate(text, max);
+      expect(out.length, `seed ${seed}`).toBeLessThanOrEqual(max);
+      expect(LONE_SURROGATE.test(out), `seed ${seed}`).toBe(false);
+      if (out === text) continue;
+      const kept = out.endsWith('…') ? out.slice(0, -1) : out;
+      if (!text.startsWith(kept)) {
+        // Only when a leading link was replaced by its label.
+        expect(text.startsWith('['), `seed ${seed}`).toBe(true);
+        continue;
+      }
+      const boundary = kept.length === text.length || seg.segment(text).containing(kept.length)?.index === kept.length;
+      expect(boundary, `seed ${seed}: cut at ${kept.length}`).toBe(true);
+      for (const m of text.matchAll(/\[[^[\]\n]{0,1000}\]\([^()\s]{1,2048}\)/g)) {
+        const inside = m.index < kept.length && kept.length < m.index + m[0].length;
+        expect(inside, `seed ${seed}: cut inside ${m[0]}`).toBe(false);
+      }
+    }
   });
 });

@@ -95,22 +95,6 @@ function graphemes(): Intl.Segmenter {
   return segmenter;
 }
 
-/**
- * Grapheme cluster starts in `text` at or below `limit`, with whether that
- * cluster is whitespace. Segmenting only a prefix is exact here: a boundary
- * depends on the text before it and on the code point right after it, and
- * the prefix keeps a few code units beyond `limit`.
- */
-function clusterStarts(text: string, limit: number): { index: number; space: boolean }[] {
-  const out: { index: number; space: boolean }[] = [];
-  for (const seg of graphemes().segment(text.slice(0, limit + 8))) {
-    if (seg.index > limit) break;
-    out.push({ index: seg.index, space: /^\s/.test(seg.segment) });
-  }
-  if (text.length <= limit + 8) out.push({ index: text.length, space: false });
-  return out.filter((c) => c.index <= limit);
-}
-
 /** Options for {@link truncate}. */
 export interface TruncateOptions {
   /** Appended when text was cut. Default `…`. */
@@ -134,30 +118,41 @@ export function truncate(text: string, max: number, options: TruncateOptions = {
   const withEllipsis = ellipsis.length < max;
   const budget = withEllipsis ? max - ellipsis.length : max;
 
-  const starts = clusterStarts(text, budget);
-  let cut = starts.at(-1)?.index ?? 0;
+  // Grapheme boundaries at or below `budget` depend only on the text before them and the code
+  // point right after, so segmenting a short prefix is exact; `containing()` finds the start of
+  // the cluster around a position without walking every cluster (which is slow in V8).
+  const head = text.slice(0, budget + 8);
+  const segments = graphemes().segment(head);
+  const boundaryAtOrBefore = (i: number): number => (i >= head.length ? head.length : (segments.containing(i)?.index ?? 0));
 
-  const floor = Math.floor(budget * (1 - window));
-  for (let i = starts.length - 1; i >= 0; i--) {
-    const c = starts[i]!;
-    if (c.index < floor || c.index === 0) break;
-    if (c.space) {
-      cut = c.index;
+  let cut = boundaryAtOrBefore(budget);
+
+  const floor = Math.max(1, Math.floor(budget * (1 - window)));
+  for (let j = cut; j >= floor; j--) {
+    if (/\s/.test(text[j]!) && boundaryAtOrBefore(j) === j) {
+      cut = j;
       break;
     }
   }
 
-  const inside = linkSpans(text).find((s) => s.start < cut && cut < s.end);
+  // A link that starts before the cut is at most ~3 KB long, so a bounded slice holds it whole.
+  const inside = linkSpans(text.slice(0, cut + 3100)).find((s) => s.start < cut && cut < s.end);
   if (inside) {
     if (inside.start === 0) {
       // Cutting before the link would leave nothing: show its label as plain text instead.
-      const label = text.slice(inside.start + 1, text.indexOf('](', inside.start));
+      const label = text.slice(1, text.indexOf('](', inside.start));
       return truncate(label + text.slice(inside.end), max, options);
     }
-    cut = inside.start;
+    cut = boundaryAtOrBefore(inside.start);
   }
 
-  const kept = text.slice(0, cut).trimEnd();
+  // Drop trailing whitespace a whole cluster at a time, so trimming cannot split one either.
+  while (cut > 0 && /\s/.test(text[cut - 1]!)) {
+    const b = boundaryAtOrBefore(cut - 1);
+    if (!/^\s+$/.test(text.slice(b, cut))) break;
+    cut = b;
+  }
+  const kept = text.slice(0, cut);
   return withEllipsis ? kept + ellipsis : kept;
 }
 
