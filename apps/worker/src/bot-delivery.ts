@@ -182,7 +182,8 @@ async function findOriginalPost(prisma: PrismaClient, targetKey: string) {
   const entityId = Number(idText);
   const createdType = entity === 'part_request' ? 'part_request_created' : 'problem_report_created';
   const originals = await prisma.delivery.findMany({
-    where: { target: 'bot', action: 'post', event: { type: createdType, entityId } },
+    // A post that went out inside a digest has no message of its own to edit.
+    where: { target: 'bot', action: 'post', digestKey: null, event: { type: createdType, entityId } },
     orderBy: { createdAt: 'asc' },
   });
   return { entity: entity as EntityType, entityId, originals };

@@ -6,7 +6,7 @@
  */
 import type { Queue } from 'bullmq';
 import { isEventType, type EventType } from '@flipfix/events';
-import type { NotifySettings, PrismaClient } from '@flipfix/db';
+import type { NotifySettings, OutboxEvent, PrismaClient } from '@flipfix/db';
 import { JOBS, type RetryPolicy, deliveryJobId } from '@flipfix/queue';
 
 /** One planned delivery. `bot` posts (or edits) with the bot; `webhook` is the legacy path. */
@@ -86,6 +86,12 @@ export interface RouterDeps {
   /** Enabled webhook endpoints subscribed to an event type (the legacy module). */
   webhookEndpointsFor: (type: EventType) => Promise<string[]>;
   retry: RetryPolicy;
+  /**
+   * Digest (packages/bot-features): for a bot post to send, the digest key to
+   * hold it under (written as a `held` row, not enqueued; the digest flusher
+   * sends it), or null to send it now. Called once per event, on first routing.
+   */
+  holdForDigest?: (event: OutboxEvent, target: PlannedTarget) => Promise<string | null>;
 }
 
 /** Routes one event: writes its ledger rows and enqueues what is still to send. */
@@ -106,15 +112,19 @@ export async function routeEvent(deps: RouterDeps, eventId: string): Promise<{ e
       if (update?.newStatus) editsPartRequestId = update.partRequestId;
     }
     const plan = planTargets({ ...event, editsPartRequestId }, settings, deps.defaultChannelId, endpoints);
+    const holds = await Promise.all(
+      plan.map((t) => (deps.holdForDigest && t.target === 'bot' && t.action === 'post' && !t.skipReason ? deps.holdForDigest(event, t) : null)),
+    );
     await deps.prisma.$transaction([
       deps.prisma.delivery.createMany({
-        data: plan.map((t) => ({
+        data: plan.map((t, i) => ({
           eventId: event.id,
           target: t.target,
           targetKey: t.targetKey,
           action: t.action,
-          status: t.skipReason ? ('skipped' as const) : ('pending' as const),
+          status: t.skipReason ? ('skipped' as const) : holds[i] ? ('held' as const) : ('pending' as const),
           lastError: t.skipReason ?? null,
+          digestKey: holds[i] ?? null,
         })),
         skipDuplicates: true,
       }),

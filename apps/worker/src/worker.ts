@@ -57,6 +57,8 @@ export interface WorkerExtension {
   webhookEndpointsFor?: (type: import('@flipfix/events').EventType) => Promise<string[]>;
   /** Extra BullMQ workers (the webhook queue's), closed with the rest. */
   workers?: Worker[];
+  /** Digest: holds a bot post instead of enqueueing it (see RouterDeps). */
+  holdForDigest?: import('./router').RouterDeps['holdForDigest'];
   close?: () => Promise<void>;
 }
 
@@ -128,6 +130,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
           webhookEndpointsFor: ext.webhookEndpointsFor ?? (async () => []),
           retry,
         },
+          ...(ext.holdForDigest ? { holdForDigest: ext.holdForDigest } : {}),
         parsed.data.eventId,
       );
       metrics.eventsRouted.inc({ type: parsed.data.type });
