@@ -128,9 +128,9 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
           botQueue: queues.bot,
           webhookQueue: queues.webhook,
           webhookEndpointsFor: ext.webhookEndpointsFor ?? (async () => []),
+          ...(ext.holdForDigest ? { holdForDigest: ext.holdForDigest } : {}),
           retry,
         },
-          ...(ext.holdForDigest ? { holdForDigest: ext.holdForDigest } : {}),
         parsed.data.eventId,
       );
       metrics.eventsRouted.inc({ type: parsed.data.type });
