@@ -1,0 +1,291 @@
+/**
+ * Shared pieces of the benchmark and chaos runs: worker processes, a
+ * producer that commits real domain rows (the outbox triggers fire per row),
+ * reading what reached the simulator, percentiles, RSS, and the result table.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Simulator } from '@flipfix/discord-sim';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Base URL the workers link records under; record ids are read back from embed urls. */
+export const BASE_URL = 'http://flipfix.bench';
+
+const ENTRIES = {
+  /** apps/worker/src/main.ts: the production entry. */
+  main: path.join(ROOT, 'apps/worker/src/main.ts'),
+  /** bench/worker.ts: the same, with a switch for our limiter. */
+  bench: path.join(ROOT, 'bench/worker.ts'),
+} as const;
+
+export interface WorkerProc {
+  child: ChildProcess;
+  /** The pid of the worker itself (no wrapper process in between). */
+  pid: number;
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+  /** The last lines it wrote. */
+  output: string[];
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+  /** SIGKILL; resolves once the process is gone. */
+  kill(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  entry?: keyof typeof ENTRIES;
+  env: Record<string, string>;
+  /** Writes a V8 CPU profile into this directory on exit. */
+  cpuProfDir?: string | undefined;
+}
+
+/**
+ * Runs a worker entry as `node --import tsx <entry>`: one process, so
+ * SIGKILL and /proc/<pid>/status hit the worker itself (the tsx CLI would
+ * put a wrapper process in between that survives nothing and hides the RSS).
+ */
+export function spawnWorker(options: SpawnOptions): WorkerProc {
+  const entry = options.entry ?? 'bench';
+  const args = ['--import', 'tsx', ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []), ENTRIES[entry]];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', APP_BASE_URL: BASE_URL, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const keep = (text: string) => {
+    output.push(text);
+    if (output.length > 200) output.splice(0, output.length - 200);
+  };
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      keep(text);
+      if (text.includes('bench worker ready') || text.includes('worker started')) resolve();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => keep(chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it started:\n${output.join('').slice(-3000)}`)));
+  });
+  ready.catch(() => undefined);
+  if (child.pid === undefined) throw new Error('worker process did not start');
+  return {
+    child,
+    pid: child.pid,
+    ready,
+    exited,
+    output,
+    async stop(graceMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Environment for a worker process on one stack. */
+export function workerEnv(stack: { databaseUrl: string; prefix: string; sim: Simulator }, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: stack.databaseUrl,
+    REDIS_URL,
+    QUEUE_PREFIX: stack.prefix,
+    DISCORD_API_URL: stack.sim.apiUrl,
+    DISCORD_BOT_TOKEN: stack.sim.token,
+    DISCORD_CHANNEL_ID: stack.sim.channelId,
+    ...extra,
+  };
+}
+
+/** Resident set size now and at its peak, from /proc/<pid>/status, in MB. */
+export function readRss(pid: number): { rssMb: number; peakMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+/** Deletes every key under `prefix:` (SCAN + DEL), leaving other users of this Redis alone. */
+export async function deleteRedisPrefix(prefix: string, redisUrl = REDIS_URL): Promise<number> {
+  const redis = new Redis(redisUrl);
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+  return deleted;
+}
+
+/** Log entries committed by the producer: record id → epoch ms right after COMMIT returned. */
+export type Commits = Map<number, number>;
+
+/** Inserts one log entry in its own transaction; returns its id and commit time. */
+export async function insertOne(pool: pg.Pool, machineId: number, text: string): Promise<{ id: number; committedAt: number }> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ id: number }>('INSERT INTO log_entries (machine_id, text) VALUES ($1, $2) RETURNING id', [machineId, text]);
+    await client.query('COMMIT');
+    const committedAt = Date.now();
+    return { id: rows[0]!.id, committedAt };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Inserts `count` log entries with one multi-row INSERT … SELECT
+ * generate_series in one transaction (the outbox trigger fires per row).
+ */
+export async function insertMany(pool: pg.Pool, machineId: number, count: number, label: string): Promise<{ ids: number[]; committedAt: number }> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ id: number }>(
+      `INSERT INTO log_entries (machine_id, text)
+       SELECT $1, $2 || ' ' || g FROM generate_series(1, $3::int) AS g
+       RETURNING id`,
+      [machineId, label, count],
+    );
+    await client.query('COMMIT');
+    const committedAt = Date.now();
+    return { ids: rows.map((r) => r.id), committedAt };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+const DISCORD_EPOCH = 1_420_070_400_000n;
+
+/** The creation time (epoch ms) a Discord snowflake encodes. */
+export function snowflakeTime(id: string): number {
+  return Number((BigInt(id) >> 22n) + DISCORD_EPOCH);
+}
+
+const LOG_ENTRY_URL = new RegExp(`^${BASE_URL.replace(/[.]/g, '\\.')}/log-entries/(\\d+)$`);
+
+/**
+ * Follows what reached one channel of the simulator: for each log entry, the
+ * messages (by creation time) that carry its embed. Reads the simulator's
+ * in-memory log incrementally, so polling it is cheap at 10,000 messages.
+ */
+export class Arrivals {
+  readonly #sim: Simulator;
+  readonly #channelId: string;
+  #cursor = 0;
+  /** Record id → creation times of the messages that carry it. */
+  readonly byRecord = new Map<number, number[]>();
+  messages = 0;
+  lastAt = 0;
+
+  constructor(sim: Simulator, channelId = sim.channelId) {
+    this.#sim = sim;
+    this.#channelId = channelId;
+  }
+
+  /** Reads messages stored since the last call. */
+  poll(): this {
+    const list = this.#sim.state.messages(this.#channelId);
+    for (; this.#cursor < list.length; this.#cursor++) {
+      const m = list[this.#cursor]!;
+      const at = snowflakeTime(m.id);
+      this.messages++;
+      this.lastAt = Math.max(this.lastAt, at);
+      const seen = new Set<number>();
+      for (const e of m.embeds as { url?: string }[]) {
+        const id = Number(LOG_ENTRY_URL.exec(e.url ?? '')?.[1] ?? Number.NaN);
+        if (Number.isNaN(id) || seen.has(id)) continue;
+        seen.add(id);
+        const times = this.byRecord.get(id);
+        if (times) times.push(at);
+        else this.byRecord.set(id, [at]);
+      }
+    }
+    return this;
+  }
+
+  /** How many of `ids` have arrived at least once. */
+  countOf(ids: Iterable<number>): number {
+    let n = 0;
+    for (const id of ids) if (this.byRecord.has(id)) n++;
+    return n;
+  }
+}
+
+/** Polls until `check` is true or the timeout passes; resolves whether it became true. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Nearest-rank percentile of ascending `sorted`. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+export function median(values: readonly number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
+/** One measured figure. `pass` is set only where the issue gives a target. */
+export interface Metric {
+  scenario: string;
+  metric: string;
+  value: number | string;
+  unit?: string;
+  target?: string;
+  pass?: boolean;
+  note?: string;
+}
+
+/** Formats `metrics` as a fixed-width text table. */
+export function formatTable(metrics: readonly Metric[]): string {
+  const rows = metrics.map((m) => [
+    m.scenario,
+    m.metric,
+    typeof m.value === 'number' ? `${round(m.value)}${m.unit ? ` ${m.unit}` : ''}` : `${m.value}${m.unit ? ` ${m.unit}` : ''}`,
+    m.target ?? '',
+    m.pass === undefined ? '' : m.pass ? 'PASS' : 'FAIL',
+    m.note ?? '',
+  ]);
+  const head = ['scenario', 'metric', 'value', 'target', 'result', 'note'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function round(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  if (Math.abs(v) >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}

@@ -1,0 +1,471 @@
+/**
+ * `npm run bench`: every scenario of the throughput issue against the
+ * simulator, in one run. Prints a table and writes the figures as JSON to
+ * bench/results/<timestamp>.json.
+ *
+ *   npm run bench                              # everything, full size (about 8-10 minutes)
+ *   npm run bench -- --quick                   # small sizes, about 2 minutes
+ *   npm run bench -- --only latency,burst      # some scenarios
+ *   npm run bench -- --help                    # every flag
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { createMachine, createTestDatabase, type TestDatabase } from '@flipfix/db';
+import { type SimOptions, type Simulator, startSimulator } from '@flipfix/discord-sim';
+import { openQueue, QUEUES } from '@flipfix/queue';
+import {
+  Arrivals,
+  BASE_URL,
+  deleteRedisPrefix,
+  formatTable,
+  insertMany,
+  insertOne,
+  median,
+  type Metric,
+  percentile,
+  REDIS_URL,
+  readRss,
+  ROOT,
+  round,
+  spawnWorker,
+  until,
+  type WorkerProc,
+  workerEnv,
+} from './lib';
+import { runNaive } from './naive';
+
+const SCENARIOS = ['latency', 'throughput', 'rss', 'naive', 'burst'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'latency-seconds': { type: 'string' },
+    'latency-rates': { type: 'string' },
+    'throughput-events': { type: 'string' },
+    'throughput-workers': { type: 'string' },
+    'burst-events': { type: 'string' },
+    'burst-workers': { type: 'string' },
+    'burst-timeout': { type: 'string' },
+    'naive-events': { type: 'string' },
+    'rss-events': { type: 'string' },
+    'log-level': { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help) {
+  process.stdout.write(`npm run bench -- [flags]
+  --quick                   small sizes (latency 5 s, 2,000 events, burst 200, naive 20, rss 2,000)
+  --only <list>             comma-separated: ${SCENARIOS.join(', ')}
+  --latency-seconds <s>     per rate (15)
+  --latency-rates <list>    events/s (10,100)
+  --throughput-events <n>   (10000)
+  --throughput-workers <l>  worker processes per run (1,3)
+  --burst-events <n>        one channel, Discord's limits on (1000)
+  --burst-workers <l>       (1,3)
+  --burst-timeout <s>       give up draining after this long and report the rate so far (300)
+  --naive-events <n>        posts the naive baseline makes before extrapolating; 0 = all (100)
+  --rss-events <n>          jobs queued while RSS is read (10000)
+  --log-level <level>       worker LOG_LEVEL (warn)
+  --cpu-prof <dir>          V8 CPU profile of every worker process, written on exit
+`);
+  process.exit(0);
+}
+
+const quick = args.quick ?? false;
+const num = (v: string | undefined, full: number, small: number) => (v === undefined ? (quick ? small : full) : Number(v));
+const list = (v: string | undefined, dflt: number[]) => (v === undefined ? dflt : v.split(',').map(Number));
+const config = {
+  only: new Set<Scenario>((args.only?.split(',') as Scenario[] | undefined) ?? SCENARIOS),
+  latencySeconds: num(args['latency-seconds'], 15, 5),
+  latencyRates: list(args['latency-rates'], [10, 100]),
+  throughputEvents: num(args['throughput-events'], 10_000, 2_000),
+  throughputWorkers: list(args['throughput-workers'], [1, 3]),
+  burstEvents: num(args['burst-events'], 1000, 200),
+  burstWorkers: list(args['burst-workers'], [1, 3]),
+  burstTimeoutS: num(args['burst-timeout'], 300, 120),
+  naiveEvents: num(args['naive-events'], 100, 20),
+  rssEvents: num(args['rss-events'], 10_000, 2_000),
+  logLevel: args['log-level'] ?? 'warn',
+  cpuProfDir: args['cpu-prof'] ? path.resolve(args['cpu-prof']) : undefined,
+};
+for (const s of config.only) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
+
+const NO_LIMITS: NonNullable<SimOptions['rateLimits']> = { perChannel: null, global: null, perRoute: null };
+
+/** A fresh database, simulator and Redis prefix for one scenario. */
+interface Stack {
+  tdb: TestDatabase;
+  databaseUrl: string;
+  sim: Simulator;
+  prefix: string;
+  machineId: number;
+  workers: WorkerProc[];
+  startWorkers(n: number, env?: Record<string, string>): Promise<WorkerProc[]>;
+  close(): Promise<void>;
+}
+
+async function openStack(sim: SimOptions): Promise<Stack> {
+  const tdb = await createTestDatabase({ max: 20 });
+  const simulator = await startSimulator({ port: 0, maxMessagesPerChannel: 50_000, ...sim });
+  const prefix = `bench${randomUUID().slice(0, 8)}`;
+  const machine = await createMachine(tdb.db.prisma, { name: 'Attack from Mars', shortName: 'AFM' });
+  const stack: Stack = {
+    tdb,
+    databaseUrl: tdb.url,
+    sim: simulator,
+    prefix,
+    machineId: machine.id,
+    workers: [],
+    async startWorkers(n, env = {}) {
+      const started = Array.from({ length: n }, () =>
+        spawnWorker({ env: workerEnv(stack, { LOG_LEVEL: config.logLevel, ...env }), cpuProfDir: config.cpuProfDir }),
+      );
+      stack.workers.push(...started);
+      await Promise.all(started.map((w) => w.ready));
+      return started;
+    },
+    async close() {
+      await Promise.all(stack.workers.map((w) => w.stop()));
+      await simulator.close();
+      await tdb.drop();
+      await deleteRedisPrefix(prefix);
+    },
+  };
+  return stack;
+}
+
+async function withStack<T>(sim: SimOptions, fn: (s: Stack) => Promise<T>): Promise<T> {
+  const s = await openStack(sim);
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (text: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
+
+/** Stage medians (ms) from the ledger's timestamps, to see where latency goes. */
+async function stageBreakdown(s: Stack, commits: Map<number, number>, arrivals: Arrivals) {
+  const { rows } = await s.tdb.db.pool.query<{ id: number; published: number; routed: number; attempt: number; delivered: number }>(
+    `SELECT e.entity_id AS id,
+            extract(epoch FROM e.published_at) * 1000 AS published,
+            extract(epoch FROM d.created_at) * 1000 AS routed,
+            extract(epoch FROM d.first_attempt_at) * 1000 AS attempt,
+            extract(epoch FROM d.delivered_at) * 1000 AS delivered
+       FROM outbox_events e JOIN deliveries d ON d.event_id = e.id
+      WHERE e.entity_type = 'log_entry' AND e.entity_id = ANY($1::int[])`,
+    [[...commits.keys()]],
+  );
+  const stage = { relay: [] as number[], router: [] as number[], pickup: [] as number[], post: [] as number[], ledger: [] as number[] };
+  for (const r of rows) {
+    const committed = commits.get(r.id)!;
+    const created = arrivals.byRecord.get(r.id)?.[0];
+    stage.relay.push(Number(r.published) - committed);
+    stage.router.push(Number(r.routed) - Number(r.published));
+    stage.pickup.push(Number(r.attempt) - Number(r.routed));
+    if (created !== undefined) {
+      stage.post.push(created - Number(r.attempt));
+      stage.ledger.push(Number(r.delivered) - created);
+    }
+  }
+  return Object.fromEntries(Object.entries(stage).map(([k, v]) => [k, median(v)])) as Record<keyof typeof stage, number>;
+}
+
+async function latency(rate: number, seconds: number): Promise<Metric[]> {
+  const name = `latency @ ${rate}/s`;
+  return withStack({ rateLimits: NO_LIMITS }, async (s) => {
+    await s.startWorkers(1, { BENCH_RATE_LIMITS: 'off' });
+    const arrivals = new Arrivals(s.sim);
+    const pool = s.tdb.db.pool;
+    // Warm-up: connections, JIT, Lua scripts loaded; not measured.
+    const warm: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      warm.push((await insertOne(pool, s.machineId, `warm-up ${i}`)).id);
+      await sleep(20);
+    }
+    if (!(await until(() => arrivals.poll().countOf(warm) === warm.length, 30_000))) throw new Error('warm-up events never arrived');
+
+    const n = Math.round(rate * seconds);
+    const commits = new Map<number, number>();
+    const inflight: Promise<void>[] = [];
+    const t0 = performance.now() + 20;
+    for (let i = 0; i < n; i++) {
+      const wait = t0 + (i * 1000) / rate - performance.now();
+      if (wait > 1) await sleep(wait);
+      inflight.push(insertOne(pool, s.machineId, `latency ${rate}/s #${i}`).then((r) => void commits.set(r.id, r.committedAt)));
+    }
+    await Promise.all(inflight);
+    const producedIn = (performance.now() - t0) / 1000;
+    const all = await until(() => arrivals.poll().countOf(commits.keys()) === commits.size, 60_000);
+    const lat = [...commits]
+      .map(([id, committedAt]) => (arrivals.byRecord.get(id)?.[0] ?? Number.NaN) - committedAt)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    const stages = await stageBreakdown(s, commits, arrivals);
+    const p50 = percentile(lat, 50);
+    const p99 = percentile(lat, 99);
+    const at100 = rate === 100;
+    return [
+      { scenario: name, metric: 'events (achieved rate)', value: `${lat.length}/${n} (${round(n / producedIn)}/s)`, ...(all ? {} : { note: 'not all arrived in 60 s' }) },
+      { scenario: name, metric: 'p50 commit→created', value: p50, unit: 'ms', ...(at100 ? { target: '≤ 20 ms', pass: p50 <= 20 } : {}) },
+      { scenario: name, metric: 'p95 commit→created', value: percentile(lat, 95), unit: 'ms' },
+      { scenario: name, metric: 'p99 commit→created', value: p99, unit: 'ms', ...(at100 ? { target: '≤ 100 ms', pass: p99 <= 100 } : {}) },
+      { scenario: name, metric: 'max commit→created', value: lat.at(-1) ?? Number.NaN, unit: 'ms' },
+      {
+        scenario: name,
+        metric: 'stage medians',
+        value: `relay ${round(stages.relay)} / router ${round(stages.router)} / pickup ${round(stages.pickup)} / post ${round(stages.post)} ms`,
+        note: `ledger write after post ${round(stages.ledger)} ms`,
+      },
+    ];
+  });
+}
+
+async function throughput(workers: number, events: number): Promise<Metric[]> {
+  const name = `throughput, ${workers} worker${workers > 1 ? 's' : ''}`;
+  return withStack({ rateLimits: NO_LIMITS }, async (s) => {
+    const procs = await s.startWorkers(workers, { BENCH_RATE_LIMITS: 'off' });
+    const arrivals = new Arrivals(s.sim);
+    const pool = s.tdb.db.pool;
+    const warm = (await insertMany(pool, s.machineId, 50, 'warm-up')).ids;
+    if (!(await until(() => arrivals.poll().countOf(warm) === warm.length, 30_000))) throw new Error('warm-up events never arrived');
+
+    const chunks = 10;
+    const ids: number[] = [];
+    let firstCommit = 0;
+    for (let c = 0; c < chunks; c++) {
+      const size = Math.floor(events / chunks) + (c < events % chunks ? 1 : 0);
+      const r = await insertMany(pool, s.machineId, size, `throughput ${c}`);
+      if (c === 0) firstCommit = r.committedAt;
+      ids.push(...r.ids);
+    }
+    const insertedIn = Date.now() - firstCommit;
+    const all = await until(() => arrivals.poll().countOf(ids) === ids.length, 600_000, 200);
+    let last = 0;
+    let dup = 0;
+    for (const id of ids) {
+      const times = arrivals.byRecord.get(id);
+      if (!times) continue;
+      last = Math.max(last, times[0]!);
+      if (times.length > 1) dup++;
+    }
+    const arrived = arrivals.countOf(ids);
+    const seconds = (last - firstCommit) / 1000;
+    const rate = arrived / seconds;
+    const peak = Math.max(...procs.map((p) => readRss(p.pid).peakMb));
+    return [
+      { scenario: name, metric: 'events delivered', value: `${arrived}/${events}`, note: `inserted in ${insertedIn} ms (${chunks} transactions)${all ? '' : '; NOT all arrived'}` },
+      { scenario: name, metric: 'first commit → last message', value: seconds, unit: 's' },
+      { scenario: name, metric: 'throughput', value: rate, unit: 'events/s', target: '≥ 1000/s', pass: all && rate >= 1000 },
+      { scenario: name, metric: 'duplicates', value: dup },
+      { scenario: name, metric: 'peak RSS (max of workers)', value: peak, unit: 'MB' },
+    ];
+  });
+}
+
+async function rss(events: number): Promise<Metric[]> {
+  const name = `worker RSS, ${events} queued`;
+  return withStack({ rateLimits: NO_LIMITS }, async (s) => {
+    // The bot queue is paused before the worker starts, so the jobs stay queued.
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const bot = openQueue(QUEUES.bot, redis, s.prefix);
+    const eventsQueue = openQueue(QUEUES.events, redis, s.prefix);
+    try {
+      await bot.pause();
+      const [worker] = await s.startWorkers(1, { BENCH_RATE_LIMITS: 'off' });
+      const idle = readRss(worker!.pid);
+      const ids: number[] = [];
+      for (let c = 0; c < 10; c++) ids.push(...(await insertMany(s.tdb.db.pool, s.machineId, Math.ceil(events / 10), `rss ${c}`)).ids);
+      const queued = await until(async () => {
+        const b = await bot.getJobCounts('wait', 'paused');
+        const e = await eventsQueue.getJobCounts('wait', 'active', 'delayed');
+        return (b.wait ?? 0) + (b.paused ?? 0) >= ids.length && (e.wait ?? 0) + (e.active ?? 0) + (e.delayed ?? 0) === 0;
+      }, 180_000, 250);
+      if (!queued) throw new Error('jobs were not all queued in 180 s');
+      const counts = await bot.getJobCounts('wait', 'paused');
+      const held = readRss(worker!.pid);
+      await bot.resume();
+      const arrivals = new Arrivals(s.sim);
+      const drained = await until(() => arrivals.poll().countOf(ids) === ids.length, 600_000, 200);
+      const after = readRss(worker!.pid);
+      return [
+        { scenario: name, metric: 'RSS idle (started, nothing queued)', value: idle.rssMb, unit: 'MB' },
+        {
+          scenario: name,
+          metric: 'RSS with jobs queued',
+          value: held.rssMb,
+          unit: 'MB',
+          target: '≤ 200 MB',
+          pass: held.rssMb <= 200,
+          note: `${(counts.wait ?? 0) + (counts.paused ?? 0)} bot jobs queued; peak so far ${round(held.peakMb)} MB (routing them)`,
+        },
+        { scenario: name, metric: 'peak RSS incl. draining them', value: after.peakMb, unit: 'MB', note: drained ? 'all delivered' : 'NOT all delivered' },
+      ];
+    } finally {
+      await bot.close();
+      await eventsQueue.close();
+      await redis.quit();
+    }
+  });
+}
+
+interface BurstFigures {
+  workers: number;
+  drainMs: number;
+  extrapolated: boolean;
+  rateLimited: number;
+}
+
+async function burst(workers: number, events: number, timeoutS: number): Promise<{ metrics: Metric[]; figures: BurstFigures }> {
+  const name = `burst ${events} → 1 channel, ${workers} worker${workers > 1 ? 's' : ''}`;
+  return withStack({}, async (s) => {
+    await s.startWorkers(workers);
+    const arrivals = new Arrivals(s.sim);
+    const { ids, committedAt } = await insertMany(s.tdb.db.pool, s.machineId, events, 'burst');
+    const drained = await until(() => arrivals.poll().countOf(ids) === ids.length, timeoutS * 1000, 250);
+    arrivals.poll();
+    const stats = s.sim.stats();
+    const arrived = arrivals.countOf(ids);
+    let dup = 0;
+    for (const id of ids) if ((arrivals.byRecord.get(id)?.length ?? 0) > 1) dup++;
+    const elapsedMs = (drained ? arrivals.lastAt : Date.now()) - committedAt;
+    const drainMs = drained ? elapsedMs : (elapsedMs * events) / Math.max(1, arrived);
+    const metrics: Metric[] = [
+      {
+        scenario: name,
+        metric: 'time to drain',
+        value: drainMs / 1000,
+        unit: 's',
+        note: drained ? 'measured' : `EXTRAPOLATED: ${arrived}/${events} arrived in ${round(elapsedMs / 1000)} s (--burst-timeout)`,
+      },
+      { scenario: name, metric: '429s', value: stats.rateLimited, target: '0', pass: stats.rateLimited === 0, note: `global ${stats.globalRateLimited}` },
+      { scenario: name, metric: 'invalid requests', value: stats.invalidRequests },
+      { scenario: name, metric: 'messages used', value: stats.messagesCreated, note: `${round(arrived / Math.max(1, stats.messagesCreated))} events per message` },
+      { scenario: name, metric: 'duplicates', value: dup },
+    ];
+    return { metrics, figures: { workers, drainMs, extrapolated: !drained, rateLimited: stats.rateLimited } };
+  });
+}
+
+async function naive(events: number, measure: number): Promise<{ metrics: Metric[]; drainMs: number; extrapolated: boolean }> {
+  const name = `naive baseline, burst ${events}`;
+  return withStack({}, async (s) => {
+    const { ids } = await insertMany(s.tdb.db.pool, s.machineId, events, 'naive');
+    const limit = measure > 0 ? Math.min(measure, events) : events;
+    const r = await runNaive({ prisma: s.tdb.db.prisma, apiUrl: s.sim.apiUrl, token: s.sim.token, channelId: s.sim.channelId, baseUrl: BASE_URL, recordIds: ids, limit });
+    const extrapolated = r.posted < events;
+    const drainMs = extrapolated ? (r.elapsedMs * events) / r.posted : r.elapsedMs;
+    const stats = s.sim.stats();
+    return {
+      extrapolated,
+      drainMs,
+      metrics: [
+        {
+          scenario: name,
+          metric: 'time to drain',
+          value: drainMs / 1000,
+          unit: 's',
+          note: extrapolated ? `EXTRAPOLATED from ${r.posted} posts in ${round(r.elapsedMs / 1000)} s (${round(r.rate)}/s)` : 'measured',
+        },
+        { scenario: name, metric: '429s', value: stats.rateLimited, note: `over ${r.posted} posts` },
+        { scenario: name, metric: 'messages used', value: stats.messagesCreated, note: `over ${r.posted} posts` },
+      ],
+    };
+  });
+}
+
+async function machine() {
+  const tdb = await createTestDatabase();
+  const redis = new Redis(REDIS_URL);
+  try {
+    const pgVersion = (await tdb.db.pool.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '?';
+    const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?';
+    return {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? '?',
+      memoryMb: Math.round(os.totalmem() / 2 ** 20),
+      node: process.version,
+      postgres: pgVersion,
+      redis: redisVersion,
+      platform: `${os.platform()} ${os.release()}`,
+    };
+  } finally {
+    await redis.quit();
+    await tdb.drop();
+  }
+}
+
+async function main() {
+  const startedAt = new Date();
+  const host = await machine();
+  log(`machine: ${host.cpus} × ${host.cpuModel}, node ${host.node}, Postgres ${host.postgres}, Redis ${host.redis}`);
+  const metrics: Metric[] = [];
+  const record = (ms: Metric[]) => {
+    metrics.push(...ms);
+    process.stdout.write(`${formatTable(ms)}\n\n`);
+  };
+  const want = (s: Scenario) => config.only.has(s);
+
+  if (want('latency')) {
+    for (const rate of config.latencyRates) {
+      log(`latency at ${rate} events/s for ${config.latencySeconds} s`);
+      record(await latency(rate, config.latencySeconds));
+    }
+  }
+  if (want('throughput')) {
+    for (const w of config.throughputWorkers) {
+      log(`throughput: ${config.throughputEvents} events, ${w} worker process(es)`);
+      record(await throughput(w, config.throughputEvents));
+    }
+  }
+  if (want('rss')) {
+    log(`RSS with ${config.rssEvents} jobs queued`);
+    record(await rss(config.rssEvents));
+  }
+  let naiveRun: Awaited<ReturnType<typeof naive>> | undefined;
+  if (want('naive')) {
+    log(`naive baseline: ${config.burstEvents}-event burst, ${config.naiveEvents || 'all'} posts measured`);
+    naiveRun = await naive(config.burstEvents, config.naiveEvents);
+    record(naiveRun.metrics);
+  }
+  if (want('burst')) {
+    for (const w of config.burstWorkers) {
+      log(`burst: ${config.burstEvents} events into one channel, Discord's limits on, ${w} worker process(es), timeout ${config.burstTimeoutS} s`);
+      const b = await burst(w, config.burstEvents, config.burstTimeoutS);
+      const ms = [...b.metrics];
+      if (naiveRun) {
+        const ratio = naiveRun.drainMs / b.figures.drainMs;
+        const estimated = naiveRun.extrapolated || b.figures.extrapolated;
+        ms.push({
+          scenario: ms[0]!.scenario,
+          metric: 'faster than naive',
+          value: `${round(ratio)}×`,
+          target: '≥ 8× and 0 429s',
+          pass: ratio >= 8 && b.figures.rateLimited === 0,
+          ...(estimated ? { note: 'from extrapolated drain time(s)' } : {}),
+        });
+      }
+      record(ms);
+    }
+  }
+
+  const finishedAt = new Date();
+  const outDir = path.join(ROOT, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({ startedAt, finishedAt, machine: host, config: { ...config, only: [...config.only] }, metrics }, null, 2)}\n`);
+  process.stdout.write(`\n${formatTable(metrics)}\n\nwritten to ${path.relative(process.cwd(), file)} (${Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000)} s)\n`);
+}
+
+await main();
+process.exit(0);
