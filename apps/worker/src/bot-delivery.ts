@@ -7,6 +7,7 @@
  */
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { REST } from '@discordjs/rest';
+import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import type { NotifySettings, PrismaClient } from '@flipfix/db';
 import { loadPostSubject } from '@flipfix/db';
 import type { EntityType, EventType, PostSubject } from '@flipfix/events';
@@ -15,12 +16,14 @@ import {
   editMessage,
   formatPost,
   formatStatusEdit,
+  packEmbeds,
   nonceFor,
   postMessage,
   type DiscordFailure,
 } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
 import { DeliveryJob } from '@flipfix/queue';
+import { batchMembers, claimBatch, packForLeader, releaseFromBatch } from './batching';
 import type { SharedRateLimiter } from './rate-limiter';
 import type { Metrics } from './metrics';
 
@@ -41,6 +44,8 @@ export interface BotDeliveryDeps {
   afterPost?: (ctx: AfterPostContext) => Promise<void>;
   /** Where to post instead of the channel (a thread), when the rich features say so. */
   resolveChannel?: (subject: PostSubject, channelId: string) => Promise<string>;
+  /** Flood batching (default on): pack a channel's backlog into messages of up to 10 embeds. */
+  batching?: boolean;
 }
 
 export interface AfterPostContext {
@@ -58,7 +63,7 @@ function loadDelivery(prisma: PrismaClient, id: string) {
 }
 
 /** Outcome of one processing run, for logs and tests. */
-export type DeliveryOutcome = 'delivered' | 'already-done' | 'skipped' | 'delayed';
+export type DeliveryOutcome = 'delivered' | 'already-done' | 'batched' | 'skipped' | 'delayed';
 
 /** The BullMQ processor for the bot queue. */
 export function createBotProcessor(deps: BotDeliveryDeps) {
@@ -99,9 +104,7 @@ async function waitForSlot(deps: BotDeliveryDeps, scope: string, job: Job, token
   const waitMs = await deps.limiter.reserve(scope);
   if (waitMs > 0) {
     deps.metrics.rateLimitWaits.inc();
-    // Back to the queue as delayed: no worker slot is held while waiting.
-    await job.moveToDelayed(Date.now() + waitMs, token);
-    throw new DelayedError();
+    await delay(job, token, waitMs);
   }
 }
 
@@ -134,35 +137,79 @@ async function deliverPost(
   token: string | undefined,
   log: Logger,
 ): Promise<DeliveryOutcome> {
+  // Another delivery's batch carries this one: that leader's job sends it.
+  if (delivery.batchId && delivery.batchId !== delivery.id) return 'batched';
   const subject = await loadSubject(deps, delivery);
   const settings = deps.settings();
   const channelId = deps.resolveChannel ? await deps.resolveChannel(subject, delivery.targetKey) : delivery.targetKey;
   await waitForSlot(deps, channelId, job, token);
-  await markSending(deps.prisma, delivery);
 
-  const body = formatPost(subject, {
-    baseUrl: deps.baseUrl,
-    mode: 'bot',
-    roleMention: settings.unplayableRoleId ? { roleId: settings.unplayableRoleId } : null,
+  const roleMention = settings.unplayableRoleId ? { roleId: settings.unplayableRoleId } : null;
+  const format = (s: PostSubject) => formatPost(s, { baseUrl: deps.baseUrl, mode: 'bot', roleMention });
+  // Batch when this channel has a backlog (the job already waited for a slot),
+  // or when resending a batch formed before a crash. Threads route posts to
+  // other channels, so batching is off while they are on.
+  const retriedLeader = delivery.batchId === delivery.id;
+  const wantBatch = deps.batching !== false && !settings.threadsEnabled && channelId === delivery.targetKey && job.data.backlog === true;
+  let posts: { id: string; body: ReturnType<typeof formatPost>; subject: PostSubject; row: DeliveryRow }[];
+  if (retriedLeader || wantBatch) {
+    const ids = retriedLeader ? await batchMembers(deps.prisma, delivery.id) : await claimBatch(deps.prisma, delivery.id, channelId);
+    posts = [];
+    for (const id of ids) {
+      const row = id === delivery.id ? delivery : await loadDelivery(deps.prisma, id);
+      if (!row) continue;
+      const s = id === delivery.id ? subject : await loadSubjectOrNull(deps, row);
+      if (!s) {
+        await markSkipped(deps.prisma, id, 'the record no longer exists');
+        continue;
+      }
+      posts.push({ id, body: format(s), subject: s, row });
+    }
+  } else {
+    posts = [{ id: delivery.id, body: format(subject), subject, row: delivery }];
+  }
+  const batch = packForLeader(delivery.id, posts);
+  await releaseFromBatch(deps.prisma, batch.excluded);
+  const ids = batch.included.map((m) => m.id);
+  await deps.prisma.delivery.updateMany({
+    where: { id: { in: ids } },
+    data: { status: 'sending', attempts: { increment: 1 } },
   });
+  if (!delivery.firstAttemptAt) {
+    await deps.prisma.delivery.updateMany({ where: { id: { in: ids }, firstAttemptAt: null }, data: { firstAttemptAt: new Date() } });
+  }
+
   const started = Date.now();
-  const message = await postMessage(deps.rest, channelId, body, { nonce: nonceFor(delivery.id) });
-  await deps.prisma.delivery.update({
-    where: { id: delivery.id },
-    data: {
-      status: 'delivered',
-      discordChannelId: channelId,
-      discordMessageId: message.id,
-      embedIndex: 0,
-      payload: body as object,
-      lastError: null,
-      errorClass: null,
-      deliveredAt: new Date(),
-    },
-  });
-  deps.metrics.observeDelivered('bot', delivery.event.createdAt, Date.now() - started);
-  log.info({ channelId, messageId: message.id }, 'posted to discord');
-  if (deps.afterPost) {
+  let message: { id: string };
+  try {
+    message = await postMessage(deps.rest, channelId, batch.body, { nonce: nonceFor(delivery.id) });
+  } catch (err) {
+    throw new BatchError(err, ids);
+  }
+  const now = new Date();
+  const byId = new Map(posts.map((p) => [p.id, p]));
+  await deps.prisma.$transaction(
+    batch.included.map((m) =>
+      deps.prisma.delivery.update({
+        where: { id: m.id },
+        data: {
+          status: 'delivered',
+          discordChannelId: channelId,
+          discordMessageId: message.id,
+          embedIndex: m.embedIndex,
+          batchId: ids.length > 1 ? delivery.id : null,
+          payload: (ids.length > 1 ? byId.get(m.id)!.body : batch.body) as object,
+          lastError: null,
+          errorClass: null,
+          deliveredAt: now,
+        },
+      }),
+    ),
+  );
+  const callMs = Date.now() - started;
+  for (const m of batch.included) deps.metrics.observeDelivered('bot', byId.get(m.id)!.row.event.createdAt, callMs);
+  log.info({ channelId, messageId: message.id, embeds: ids.length }, ids.length > 1 ? 'posted batch to discord' : 'posted to discord');
+  if (deps.afterPost && ids.length === 1) {
     await deps
       .afterPost({
         deliveryId: delivery.id,
@@ -174,6 +221,22 @@ async function deliverPost(
       .catch((err) => log.warn({ err }, 'post-delivery step failed'));
   }
   return 'delivered';
+}
+
+/** A failed send of a batch: every member shares the outcome. */
+class BatchError extends Error {
+  override name = 'BatchError';
+  constructor(
+    override readonly cause: unknown,
+    readonly memberIds: readonly string[],
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+async function loadSubjectOrNull(deps: BotDeliveryDeps, row: DeliveryRow): Promise<PostSubject | null> {
+  const e = row.event;
+  return loadPostSubject(deps.prisma, { type: e.type as EventType, entityType: e.entityType as EntityType, entityId: e.entityId }, deps.baseUrl);
 }
 
 /** Finds the delivered bot post of the record an edit is about. */
@@ -217,7 +280,9 @@ async function deliverEdit(
   const channelId = posted.discordChannelId!;
   await waitForSlot(deps, `edit:${channelId}`, job, token);
   await markSending(deps.prisma, delivery);
-  const body = formatStatusEdit(subject, { baseUrl: deps.baseUrl, mode: 'bot' });
+  const body = posted.batchId
+    ? await rebuildBatchedMessage(deps, posted.discordMessageId!)
+    : formatStatusEdit(subject, { baseUrl: deps.baseUrl, mode: 'bot' });
   try {
     await editMessage(deps.rest, channelId, posted.discordMessageId!, body);
   } catch (err) {
@@ -250,40 +315,66 @@ async function handleFailure(
   delivery: DeliveryRow,
   job: Job,
   token: string | undefined,
-  err: unknown,
+  thrown: unknown,
   log: Logger,
 ): Promise<never> {
+  // A batch's members share its outcome; a single post is a batch of one.
+  const ids = thrown instanceof BatchError ? [...thrown.memberIds] : [delivery.id];
+  const err = thrown instanceof BatchError ? thrown.cause : thrown;
   const c: DiscordFailure =
     err instanceof OriginalNotYetPosted ? { kind: 'transient', reason: err.message } : classifyDiscordError(err);
+  const update = (data: Parameters<PrismaClient['delivery']['updateMany']>[0]['data']) =>
+    deps.prisma.delivery.updateMany({ where: { id: { in: ids } }, data });
   if (c.kind === 'rate_limited') {
     deps.metrics.discord429.inc();
     const scope = c.global ? 'global' : delivery.action === 'edit' ? `edit:${delivery.discordChannelId ?? delivery.targetKey}` : delivery.targetKey;
     await deps.limiter.block(scope, c.retryAfterMs);
-    await deps.prisma.delivery.update({
-      where: { id: delivery.id },
-      data: { status: 'pending', lastError: `rate limited by Discord, retrying in ${Math.ceil(c.retryAfterMs)} ms`, errorClass: 'rate_limited' },
-    });
+    await update({ lastError: `rate limited by Discord, retrying in ${Math.ceil(c.retryAfterMs)} ms`, errorClass: 'rate_limited' });
     log.warn({ retryAfterMs: c.retryAfterMs, global: c.global }, 'rate limited by discord');
-    await job.moveToDelayed(Date.now() + Math.ceil(c.retryAfterMs), token);
-    throw new DelayedError();
+    await delay(job, token, c.retryAfterMs);
   }
   if (c.kind === 'permanent') {
     if (c.target === 'token') deps.rest.setToken(deps.botToken);
-    await deps.prisma.delivery.update({
-      where: { id: delivery.id },
-      data: { status: 'failed', lastError: c.reason, errorClass: `permanent:${c.target}` },
-    });
-    deps.metrics.deliveryOutcome.inc({ target: 'bot', outcome: 'failed' });
-    log.error({ reason: c.reason, code: c.code, status: c.status }, 'delivery failed permanently');
+    await update({ status: 'failed', lastError: c.reason, errorClass: `permanent:${c.target}` });
+    deps.metrics.deliveryOutcome.inc({ target: 'bot', outcome: 'failed' }, ids.length);
+    log.error({ reason: c.reason, code: c.code, status: c.status, deliveries: ids.length }, 'delivery failed permanently');
     throw new UnrecoverableError(c.reason);
   }
   const attempts = job.opts.attempts ?? 1;
   const last = job.attemptsMade + 1 >= attempts;
-  await deps.prisma.delivery.update({
-    where: { id: delivery.id },
-    data: { status: last ? 'failed' : 'pending', lastError: c.reason, errorClass: 'transient' },
-  });
-  if (last) deps.metrics.deliveryOutcome.inc({ target: 'bot', outcome: 'failed' });
+  await update({ status: last ? 'failed' : 'pending', lastError: c.reason, errorClass: 'transient' });
+  if (last) deps.metrics.deliveryOutcome.inc({ target: 'bot', outcome: 'failed' }, ids.length);
   log.warn({ reason: c.reason, attempt: job.attemptsMade + 1, of: attempts }, last ? 'delivery failed after retries' : 'delivery failed; will retry');
   throw new Error(c.reason);
+}
+
+/**
+ * Puts the job back as delayed (no worker slot is held while it waits) and
+ * marks it as part of a backlog, so that when its turn comes it batches.
+ */
+async function delay(job: Job, token: string | undefined, ms: number): Promise<never> {
+  if (job.data.backlog !== true) await job.updateData({ ...job.data, backlog: true });
+  await job.moveToDelayed(Date.now() + Math.ceil(ms), token);
+  throw new DelayedError();
+}
+
+/**
+ * The full body of a batched message as its records are now, so an edit of
+ * one embed keeps the others (Discord replaces all embeds on edit).
+ */
+async function rebuildBatchedMessage(deps: BotDeliveryDeps, messageId: string): Promise<RESTPostAPIChannelMessageJSONBody> {
+  const rows = await deps.prisma.delivery.findMany({
+    where: { discordMessageId: messageId, action: 'post', status: 'delivered' },
+    include: { event: true },
+    orderBy: { embedIndex: 'asc' },
+  });
+  const bodies: RESTPostAPIChannelMessageJSONBody[] = [];
+  for (const row of rows) {
+    const s = await loadSubjectOrNull(deps, row);
+    if (s) bodies.push(formatPost(s, { baseUrl: deps.baseUrl, mode: 'bot' }));
+  }
+  const packed = packEmbeds(bodies);
+  // Records only grow by a field or two on a status change; if they no longer
+  // fit one message, keep what fits rather than fail the edit.
+  return packed.messages[0]?.body ?? { embeds: [] };
 }

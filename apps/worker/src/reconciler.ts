@@ -58,15 +58,20 @@ export class Reconciler {
     }
     const deliveries = await this.#o.prisma.delivery.findMany({
       where: { status: { in: ['pending', 'sending'] }, updatedAt: { lt: cutoff } },
-      select: { id: true, eventId: true, target: true },
+      select: { id: true, eventId: true, target: true, batchId: true },
       orderBy: { createdAt: 'asc' },
       take,
     });
     let deliveriesRequeued = 0;
+    const seen = new Set<string>();
     for (const d of deliveries) {
       const queue = d.target === 'webhook' ? this.#o.webhookQueue : this.#o.botQueue;
       if (!queue) continue;
-      const added = await ensureJob(queue, deliveryJobId(d.id), JOBS.deliver.name, { deliveryId: d.id, eventId: d.eventId }, JOBS.deliver.options(this.#o.retry));
+      // A batched delivery is sent by its batch leader's job.
+      const jobOwner = d.batchId ?? d.id;
+      if (seen.has(jobOwner)) continue;
+      seen.add(jobOwner);
+      const added = await ensureJob(queue, deliveryJobId(jobOwner), JOBS.deliver.name, { deliveryId: jobOwner, eventId: d.eventId }, JOBS.deliver.options(this.#o.retry));
       if (added) deliveriesRequeued++;
     }
     if (eventsRequeued || deliveriesRequeued) {

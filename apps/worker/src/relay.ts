@@ -90,7 +90,7 @@ export class OutboxRelay {
       const { rows } = await client.query<ClaimedRow>(
         `SELECT id, type FROM outbox_events
           WHERE status = 'pending'
-          ORDER BY created_at, id
+          ORDER BY seq
           LIMIT $1
           FOR UPDATE SKIP LOCKED`,
         [this.#o.batchSize],

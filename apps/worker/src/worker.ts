@@ -28,6 +28,8 @@ export interface WorkerOptions {
   retry?: RetryPolicy;
   /** Shared rate limits; `null` turns one off (benchmarks against a simulator without limits). */
   rateLimits?: { global?: WindowLimit | null; defaultChannel?: WindowLimit | null };
+  /** Flood batching of a channel's backlog (default on). */
+  batching?: boolean;
   reconcileAfterMs?: number;
   reconcileIntervalMs?: number;
   /** BullMQ lock duration: how soon a crashed worker's active jobs are taken over. */
@@ -55,10 +57,10 @@ export interface WorkerExtension {
   afterPost?: BotDeliveryDeps['afterPost'];
   resolveChannel?: BotDeliveryDeps['resolveChannel'];
   webhookEndpointsFor?: (type: import('@flipfix/events').EventType) => Promise<string[]>;
-  /** Extra BullMQ workers (the webhook queue's), closed with the rest. */
-  workers?: Worker[];
   /** Digest: holds a bot post instead of enqueueing it (see RouterDeps). */
   holdForDigest?: import('./router').RouterDeps['holdForDigest'];
+  /** Extra BullMQ workers (the webhook queue's), closed with the rest. */
+  workers?: Worker[];
   close?: () => Promise<void>;
 }
 
@@ -145,6 +147,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       prisma: db.prisma,
       rest,
       botToken: o.discord.token,
+      batching: o.batching ?? true,
       limiter,
       settings: () => settings.current,
       baseUrl: o.baseUrl,

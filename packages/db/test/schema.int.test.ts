@@ -81,6 +81,8 @@ function expectedType(f: FieldSpec): string {
   switch (f.type) {
     case 'Int':
       return 'int4';
+    case 'BigInt':
+      return 'int8';
     case 'String':
       return 'text';
     case 'Boolean':
@@ -233,6 +235,7 @@ describe('every model round-trips through the generated client', () => {
       createdAt: at,
       publishedAt: at,
       routedAt: at,
+      seq: 9_007_199_254_740_993n,
     } as const;
     const event = await p.outboxEvent.create({ data: eventData });
     expect(event.id).toMatch(/^[0-9a-f-]{36}$/);
