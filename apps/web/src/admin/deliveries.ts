@@ -124,7 +124,8 @@ export async function redeliver(deps: RedeliverDeps, deliveryId: string, options
   const note = `redelivery requested by ${options.actor ?? 'admin'} at ${new Date().toISOString()}${previous}`.slice(0, 1000);
   const updated = await deps.db.prisma.delivery.update({
     where: { id: deliveryId },
-    data: { status: 'pending', lastError: note, errorClass: null },
+    // Out of any batch: it is sent on its own now.
+    data: { status: 'pending', lastError: note, errorClass: null, batchId: null },
   });
   const enqueued = await ensureJob(
     queue,
