@@ -34,10 +34,12 @@ describe('threads', () => {
     const pr = await createProblemReport(stack.db.prisma, { machineId, description: 'Ball stuck behind the left slingshot', problemType: 'stuck_ball' });
     const [post] = await settled(stack.db, 'problem_report_created', pr.id);
     const threadId = await waitFor(async () => (await stack.db.prisma.delivery.findUnique({ where: { id: post!.id } }))?.threadId, { what: 'thread id in the ledger' });
-    const message = find(channel(), post!.discordMessageId);
-    expect(message?.thread?.id).toBe(threadId);
-    expect(message?.thread?.name).toBe('⚠️ EBD: Stuck Ball: Ball stuck behind the left slingshot');
-    expect((message?.thread as { thread_metadata?: { auto_archive_duration?: number } }).thread_metadata?.auto_archive_duration).toBe(10080);
+    const thread = find(channel(), post!.discordMessageId)?.thread as
+      | { id: string; name: string; thread_metadata?: { auto_archive_duration?: number } }
+      | undefined;
+    expect(thread?.id).toBe(threadId);
+    expect(thread?.name).toBe('⚠️ EBD: Stuck Ball: Ball stuck behind the left slingshot');
+    expect(thread?.thread_metadata?.auto_archive_duration).toBe(10080);
 
     const entry = await createLogEntry(stack.db.prisma, { machineId, text: 'Cleared the ball', problemReportId: pr.id, maintainerNames: ['Ada'] });
     const [d] = await settled(stack.db, 'log_entry_created', entry.id);
