@@ -388,7 +388,7 @@ async function machine() {
   const tdb = await createTestDatabase();
   const redis = new Redis(REDIS_URL);
   try {
-    const pgVersion = (await tdb.db.pool.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '?';
+    const pgVersion = (await tdb.db.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?';
     const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?';
     return {
       cpus: os.cpus().length,
