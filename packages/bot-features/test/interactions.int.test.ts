@@ -89,7 +89,7 @@ describe('signature checks', () => {
       const r = await send(body, signed(body));
       expect(r.status).toBe(200);
       expect(r.json).toMatchObject({ type: 4, data: { flags: 64 } });
-      expect(String((r.json?.data as { content: string }).content)).toMatch(/not recognized/);
+      expect(String((r.json?.data as { content?: string } | undefined)?.content)).toMatch(/not recognized/);
     }
   });
 });
