@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogEntry, createMachine, createPartRequest, createProblemReport, setProblemReportStatus } from '@flipfix/db';
+import { createDiscordRest, formatDigest, nonceFor, postMessage } from '@flipfix/discord';
 import { digestDueAt, digestKeyOf } from '../src/digest';
 import { embedsOf, settled, startFeatureStack, waitFor, type FeatureStack } from './stack';
 
@@ -147,5 +148,41 @@ describe('crash safety', () => {
     expect(new Set(delivered.map((r) => r.discordMessageId)).size).toBe(1);
     expect(digestMessages('Carol')).toHaveLength(1);
     expect(embedsOf(digestMessages('Carol')[0])[0]?.title).toBe('🧰 Work session by Carol — 3 updates');
+  });
+
+  it('a flush interrupted after posting resends the same batch with the same nonce: one message', async () => {
+    await stack.settings({ digest: { enabled: false } });
+    const entries = [];
+    for (const text of ['Swapped the fuse', 'Tested the lamps']) {
+      entries.push(await createLogEntry(stack.db.prisma, { machineId: ebd, text, maintainerNames: ['Erin'] }));
+    }
+    await stack.settings({ digest: { enabled: true } });
+    const ids = await eventIdsOf(entries.map((e) => ({ type: 'log_entry_created', entityId: e.id })));
+    const rows = await waitFor(async () => {
+      const r = await rowsOf(ids);
+      return r.length === 2 && r.every((x) => x.status === 'delivered') ? r : undefined;
+    });
+    // Those went out on their own (digest was off). Recreate the crash state by hand:
+    // two held rows, claimed as one batch, whose digest was already posted.
+    const key = digestKeyOf(channel(), 'Erin');
+    const batch = rows[0]!.id;
+    await stack.db.prisma.delivery.updateMany({
+      where: { id: { in: rows.map((r) => r.id) } },
+      data: { status: 'held', digestKey: key, digestBatch: batch, discordMessageId: null },
+    });
+    const rest = createDiscordRest({ token: stack.sim.token, apiUrl: stack.sim.apiUrl });
+    const before = digestMessages('Erin').length;
+    const body = formatDigest([], { baseUrl: 'http://flipfix.test', actorName: 'Erin' });
+    const posted = await postMessage(rest, channel(), body, { nonce: nonceFor(`digest:${batch}`) });
+    expect(digestMessages('Erin')).toHaveLength(before + 1);
+
+    // The sweep may get there first; either way the batch is resent with the same nonce.
+    expect(['posted', 'empty']).toContain(await stack.features().digests.flush(key));
+    const after = await waitFor(async () => {
+      const r = await rowsOf(ids);
+      return r.every((x) => x.status === 'delivered') ? r : undefined;
+    });
+    expect(after.every((r) => r.status === 'delivered' && r.discordMessageId === posted.id)).toBe(true);
+    expect(digestMessages('Erin')).toHaveLength(before + 1);
   });
 });

@@ -72,9 +72,16 @@ export async function startFeatureStack(options: FeatureStackOptions = {}): Prom
     ...options.worker,
   };
   const workers: RunningWorker[] = [];
+  const live = new Set<RunningWorker>();
   const start = async () => {
     const w = await startWorker(workerOptions);
     workers.push(w);
+    live.add(w);
+    const close = w.close;
+    w.close = (deadlineMs) => {
+      live.delete(w);
+      return close(deadlineMs);
+    };
     return w;
   };
   const worker = await start();
@@ -121,7 +128,7 @@ export async function startFeatureStack(options: FeatureStackOptions = {}): Prom
       await updateSettings(tdb.db.prisma, patch, 'test');
       // Every worker reloads on NOTIFY; wait until they all see this version.
       const version = (await tdb.db.prisma.settings.findUniqueOrThrow({ where: { id: 1 } })).version;
-      await waitFor(() => workers.every((w) => w.settings.current.version >= version), { what: 'settings reloaded' });
+      await waitFor(() => [...live].every((w) => w.settings.current.version >= version), { what: 'settings reloaded' });
     },
     async close() {
       server?.close();
