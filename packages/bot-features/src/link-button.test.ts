@@ -41,7 +41,9 @@ describe('link button', () => {
 
   it('claim disabled once claimed; no Close on a closed report', () => {
     const labels = (s: PostSubject) =>
-      ((formatPost(s, { baseUrl: 'https://flipfix.example' }).components?.[0] as { components: { label?: string; disabled?: boolean }[] }).components).map((b) => `${b.label}${b.disabled ? ' (disabled)' : ''}`);
+      ((formatPost(s, { baseUrl: 'https://flipfix.example' }).components?.[0] as { components: { label?: string; disabled?: boolean }[] } | undefined)?.components ?? []).map(
+        (b) => `${b.label}${b.disabled ? ' (disabled)' : ''}`,
+      );
     const open = subjects[0] as Extract<PostSubject, { kind: 'problem_report' }>;
     expect(labels(open)).toEqual(['View in Flipfix', 'Claim', 'Close']);
     expect(labels({ ...open, claimedByName: 'Ada' })).toEqual(['View in Flipfix', 'Claim (disabled)', 'Close']);
