@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogEntry, createMachine, createPartRequest, type DeliveryModeName, updateSettings } from '@flipfix/db';
-import { createWebhookEndpoint, createWebhookExtension } from '@flipfix/legacy-webhooks';
+import { createWebhookEndpoint, withLegacyWebhooks } from '@flipfix/legacy-webhooks';
 import { startStack, waitFor, type Stack } from './harness';
 
 let stack: Stack;
@@ -13,7 +13,7 @@ let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
     sim: { rateLimits: { perChannel: null, global: null } },
-    worker: { rateLimits: { defaultChannel: null, global: null }, extend: (ctx) => createWebhookExtension(ctx) },
+    worker: { rateLimits: { defaultChannel: null, global: null }, extend: withLegacyWebhooks(async () => ({ afterPost: async () => undefined })) },
   });
 });
 afterAll(async () => {

@@ -289,3 +289,35 @@ export function createWebhookExtension(ctx: WebhookWorkerContext, options: Webho
     },
   };
 }
+
+/** The parts of another worker extension that {@link withLegacyWebhooks} merges with. */
+export interface MergeableExtension {
+  workers?: Worker[];
+  close?: () => Promise<void>;
+}
+
+/**
+ * Wraps the worker's other `extend` hook (the bot features, say) and adds
+ * the legacy webhook path to what it returns, so wiring and removing the
+ * path stays one line: `extend: withLegacyWebhooks((ctx) => createBotFeatures(ctx))`.
+ * Without an inner hook it is the webhook extension alone.
+ */
+export function withLegacyWebhooks<C extends WebhookWorkerContext, E extends object = MergeableExtension>(
+  inner?: (ctx: C) => E | Promise<E>,
+  options: WebhookExtensionOptions = {},
+): (ctx: C) => Promise<Omit<E, keyof WebhookExtension> & WebhookExtension> {
+  return async (ctx) => {
+    const base = inner ? await inner(ctx) : undefined;
+    const merge = base as MergeableExtension | undefined;
+    const hooks = createWebhookExtension(ctx, options);
+    return {
+      ...(base as E),
+      webhookEndpointsFor: hooks.webhookEndpointsFor,
+      workers: [...(merge?.workers ?? []), ...hooks.workers],
+      close: async () => {
+        await hooks.close();
+        await merge?.close?.();
+      },
+    };
+  };
+}

@@ -21,6 +21,8 @@ export {
   createWebhookExtension,
   createWebhookProcessor,
   webhookScope,
+  withLegacyWebhooks,
+  type MergeableExtension,
   type WebhookDeliveryDeps,
   type WebhookDeliveryOutcome,
   type WebhookExtension,
