@@ -56,6 +56,7 @@ const { values: args } = parseArgs({
     'rss-events': { type: 'string' },
     'log-level': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'rest-global-limit': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -75,6 +76,7 @@ if (args.help) {
   --rss-events <n>          jobs queued while RSS is read (10000)
   --log-level <level>       worker LOG_LEVEL (warn)
   --cpu-prof <dir>          V8 CPU profile of every worker process, written on exit
+  --rest-global-limit off   experiment: lift @discordjs/rest's own per-process 50/s global limit in the workers
 `);
   process.exit(0);
 }
@@ -95,6 +97,7 @@ const config = {
   rssEvents: num(args['rss-events'], 10_000, 2_000),
   logLevel: args['log-level'] ?? 'warn',
   cpuProfDir: args['cpu-prof'] ? path.resolve(args['cpu-prof']) : undefined,
+  restGlobalLimit: args['rest-global-limit'] === 'off' ? 'off' : 'on',
 };
 for (const s of config.only) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
 
@@ -126,7 +129,10 @@ async function openStack(sim: SimOptions): Promise<Stack> {
     workers: [],
     async startWorkers(n, env = {}) {
       const started = Array.from({ length: n }, () =>
-        spawnWorker({ env: workerEnv(stack, { LOG_LEVEL: config.logLevel, ...env }), cpuProfDir: config.cpuProfDir }),
+        spawnWorker({
+          env: workerEnv(stack, { LOG_LEVEL: config.logLevel, BENCH_REST_GLOBAL_LIMIT: config.restGlobalLimit, ...env }),
+          cpuProfDir: config.cpuProfDir,
+        }),
       );
       stack.workers.push(...started);
       await Promise.all(started.map((w) => w.ready));

@@ -7,9 +7,21 @@
  */
 import { parseEnv, resolveDiscord, z } from '@flipfix/config';
 import { createLogger } from '@flipfix/logger';
+import { DefaultRestOptions } from '@discordjs/rest';
 import { startWorker, WorkerEnv } from '@flipfix/worker';
 
-const env = parseEnv(WorkerEnv.extend({ BENCH_RATE_LIMITS: z.enum(['on', 'off']).default('on') }));
+const env = parseEnv(
+  WorkerEnv.extend({
+    BENCH_RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+    BENCH_REST_GLOBAL_LIMIT: z.enum(['on', 'off']).default('on'),
+  }),
+);
+// Experiment only (`npm run bench -- --rest-global-limit off`): @discordjs/rest keeps its
+// own per-process global limit (50 requests/s, on top of our shared one) and rejects
+// past it; this lifts it to measure what that cap costs. Never done in production code.
+if (env.BENCH_REST_GLOBAL_LIMIT === 'off') {
+  (DefaultRestOptions as { globalRequestsPerSecond: number }).globalRequestsPerSecond = 1_000_000;
+}
 const discord = resolveDiscord(env);
 const log = createLogger({ name: 'worker', level: env.LOG_LEVEL, pretty: false, secrets: [discord.botToken] });
 const limitsOff = env.BENCH_RATE_LIMITS === 'off';

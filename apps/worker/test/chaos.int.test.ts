@@ -136,7 +136,8 @@ it('delivers every record exactly once through a SIGKILL, an emptied Redis and a
   expect(sim.stats().faultsAnswered, 'the outage was hit').toBeGreaterThan(0);
   expect(lost, 'lost records').toEqual([]);
   expect(duplicated, 'duplicated records').toEqual([]);
-  expect(sim.messages(sim.channelId)).toHaveLength(N);
+  // Fewer messages than records is fine: a backlog after the outage is packed into batches.
+  expect([...counts.values()].reduce((a, b) => a + b, 0)).toBe(N);
   expect(sim.stats().rateLimited).toBe(0);
 
   for (const w of [second, restarted]) w.child.kill('SIGTERM');
