@@ -16,21 +16,36 @@ import { packEmbeds } from '@flipfix/discord';
 export const BATCH_CLAIM_LIMIT = 10;
 
 /**
- * Claims up to `limit` pending posts for `channelId` into the leader's batch,
- * the leader first. Returns the ids now in the batch (including earlier
- * members, for a leader that is retried).
+ * Claims the leader and up to `limit - 1` other pending posts of the same
+ * ledger channel into the leader's batch, oldest first, atomically: a row is
+ * in at most one batch, so a delivery whose own job runs while another
+ * leader takes it is never sent twice. Returns the batch's members in event
+ * order; without the leader when another batch already holds it.
  */
-export async function claimBatch(prisma: PrismaClient, leaderId: string, channelId: string, limit = BATCH_CLAIM_LIMIT): Promise<string[]> {
-  await prisma.$executeRaw`
-    UPDATE deliveries SET batch_id = ${leaderId}::uuid, status = 'sending', updated_at = now()
-     WHERE id IN (
-       SELECT d.id FROM deliveries d JOIN outbox_events e ON e.id = d.event_id
-        WHERE d.target = 'bot' AND d.action = 'post' AND d.target_key = ${channelId}
-          AND (d.id = ${leaderId}::uuid OR (d.status = 'pending' AND d.batch_id IS NULL))
-        ORDER BY (d.id = ${leaderId}::uuid) DESC, e.seq
-        LIMIT ${limit}
-        FOR UPDATE OF d SKIP LOCKED)`;
-  return batchMembers(prisma, leaderId);
+export async function claimBatch(prisma: PrismaClient, leaderId: string, targetKey: string, limit = BATCH_CLAIM_LIMIT): Promise<string[]> {
+  const claimedLeader = await prisma.$transaction(async (tx) => {
+    // The leader first, waiting for its row lock: if another leader holds it,
+    // this sees that leader's batch_id once it commits and claims nothing.
+    const leader = await tx.$queryRaw<{ id: string }[]>`
+      UPDATE deliveries SET batch_id = ${leaderId}::uuid, status = 'sending', updated_at = now()
+       WHERE id = ${leaderId}::uuid AND status IN ('pending', 'sending')
+         AND (batch_id IS NULL OR batch_id = ${leaderId}::uuid)
+      RETURNING id`;
+    if (leader.length === 0) return false;
+    if (limit > 1) {
+      await tx.$executeRaw`
+        UPDATE deliveries SET batch_id = ${leaderId}::uuid, status = 'sending', updated_at = now()
+         WHERE id IN (
+           SELECT d.id FROM deliveries d JOIN outbox_events e ON e.id = d.event_id
+            WHERE d.target = 'bot' AND d.action = 'post' AND d.target_key = ${targetKey}
+              AND d.status = 'pending' AND d.batch_id IS NULL AND d.id <> ${leaderId}::uuid
+            ORDER BY e.seq
+            LIMIT ${limit - 1}
+            FOR UPDATE OF d SKIP LOCKED)`;
+    }
+    return true;
+  });
+  return claimedLeader ? batchMembers(prisma, leaderId) : [];
 }
 
 /** The open members of a leader's batch, in event order. */

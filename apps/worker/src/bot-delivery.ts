@@ -23,7 +23,7 @@ import {
 } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
 import { DeliveryJob } from '@flipfix/queue';
-import { batchMembers, claimBatch, packForLeader, releaseFromBatch } from './batching';
+import { BATCH_CLAIM_LIMIT, batchMembers, claimBatch, packForLeader, releaseFromBatch } from './batching';
 import type { SharedRateLimiter } from './rate-limiter';
 import type { Metrics } from './metrics';
 
@@ -46,6 +46,8 @@ export interface BotDeliveryDeps {
   resolveChannel?: (subject: PostSubject, channelId: string) => Promise<string>;
   /** Flood batching (default on): pack a channel's backlog into messages of up to 10 embeds. */
   batching?: boolean;
+  /** Gives deliveries their jobs back (ones released from a batch they did not fit in). */
+  requeue?: (deliveryIds: readonly string[]) => Promise<void>;
 }
 
 export interface AfterPostContext {
@@ -100,12 +102,14 @@ class OriginalNotYetPosted extends Error {
   override name = 'OriginalNotYetPosted';
 }
 
-async function waitForSlot(deps: BotDeliveryDeps, scope: string, job: Job, token: string | undefined): Promise<void> {
-  const waitMs = await deps.limiter.reserve(scope);
+/** Reserves a rate-limit slot or re-queues the job as delayed; resolves the slots left in the window. */
+async function waitForSlot(deps: BotDeliveryDeps, scope: string, job: Job, token: string | undefined): Promise<number | null> {
+  const { waitMs, remaining } = await deps.limiter.reserveSlot(scope);
   if (waitMs > 0) {
     deps.metrics.rateLimitWaits.inc();
     await delay(job, token, waitMs);
   }
+  return remaining;
 }
 
 async function loadSubject(deps: BotDeliveryDeps, delivery: DeliveryRow): Promise<PostSubject> {
@@ -142,34 +146,41 @@ async function deliverPost(
   const subject = await loadSubject(deps, delivery);
   const settings = deps.settings();
   const channelId = deps.resolveChannel ? await deps.resolveChannel(subject, delivery.targetKey) : delivery.targetKey;
-  await waitForSlot(deps, channelId, job, token);
+  const slotsLeft = await waitForSlot(deps, channelId, job, token);
 
   const roleMention = settings.unplayableRoleId ? { roleId: settings.unplayableRoleId } : null;
   const format = (s: PostSubject) => formatPost(s, { baseUrl: deps.baseUrl, mode: 'bot', roleMention });
-  // Batch when this channel has a backlog (the job already waited for a slot),
-  // or when resending a batch formed before a crash. Threads route posts to
-  // other channels, so batching is off while they are on.
+  // Batch when this channel has a backlog: the job already had to wait for a
+  // slot, or it takes the window's last slot (whatever else is pending would
+  // wait a whole window). A retried leader resends the batch it formed before.
+  // Threads route posts to other channels, so batching is off while they are on.
   const retriedLeader = delivery.batchId === delivery.id;
-  const wantBatch = deps.batching !== false && !settings.threadsEnabled && channelId === delivery.targetKey && job.data.backlog === true;
-  let posts: { id: string; body: ReturnType<typeof formatPost>; subject: PostSubject; row: DeliveryRow }[];
-  if (retriedLeader || wantBatch) {
-    const ids = retriedLeader ? await batchMembers(deps.prisma, delivery.id) : await claimBatch(deps.prisma, delivery.id, channelId);
-    posts = [];
-    for (const id of ids) {
-      const row = id === delivery.id ? delivery : await loadDelivery(deps.prisma, id);
-      if (!row) continue;
-      const s = id === delivery.id ? subject : await loadSubjectOrNull(deps, row);
-      if (!s) {
-        await markSkipped(deps.prisma, id, 'the record no longer exists');
-        continue;
-      }
-      posts.push({ id, body: format(s), subject: s, row });
+  const backlog = job.data.backlog === true || (slotsLeft !== null && slotsLeft === 0);
+  const wantBatch = deps.batching !== false && !settings.threadsEnabled && channelId === delivery.targetKey && backlog;
+  // Even a single post claims itself first, so a leader batching this channel
+  // concurrently cannot take it too. A retried leader keeps its batch as it
+  // was (same members, same nonce), never adding to it.
+  const memberIds = retriedLeader
+    ? await batchMembers(deps.prisma, delivery.id)
+    : await claimBatch(deps.prisma, delivery.id, delivery.targetKey, wantBatch ? BATCH_CLAIM_LIMIT : 1);
+  if (!memberIds.includes(delivery.id)) return 'batched';
+  const posts: { id: string; body: ReturnType<typeof formatPost>; subject: PostSubject; row: DeliveryRow }[] = [];
+  for (const id of memberIds) {
+    const row = id === delivery.id ? delivery : await loadDelivery(deps.prisma, id);
+    if (!row) continue;
+    const s = id === delivery.id ? subject : await loadSubjectOrNull(deps, row);
+    if (!s) {
+      await markSkipped(deps.prisma, id, 'the record no longer exists');
+      continue;
     }
-  } else {
-    posts = [{ id: delivery.id, body: format(subject), subject, row: delivery }];
+    posts.push({ id, body: format(s), subject: s, row });
   }
   const batch = packForLeader(delivery.id, posts);
-  await releaseFromBatch(deps.prisma, batch.excluded);
+  if (batch.excluded.length > 0) {
+    // Their own jobs may have finished ("batched"): give them jobs again.
+    await releaseFromBatch(deps.prisma, batch.excluded);
+    await deps.requeue?.(batch.excluded);
+  }
   const ids = batch.included.map((m) => m.id);
   await deps.prisma.delivery.updateMany({
     where: { id: { in: ids } },

@@ -32,7 +32,8 @@ export interface RateLimiterOptions {
 
 // KEYS[1] = global log, KEYS[2] = channel log, KEYS[3] = channel limit hash, KEYS[4] = global limit hash
 // ARGV: now, member, gLimit, gWindow, defLimit, defWindow, margin
-// Returns 0 when both slots were reserved, else the milliseconds to wait.
+// Returns {0, slots left in the channel window (-1: unlimited)} when both
+// slots were reserved, else {milliseconds to wait, -1}.
 const RESERVE = `
 local now = tonumber(ARGV[1])
 local member = ARGV[2]
@@ -44,7 +45,7 @@ local cWindow = tonumber(redis.call('HGET', KEYS[3], 'window') or ARGV[6])
 local blockedUntil = math.max(
   tonumber(redis.call('HGET', KEYS[3], 'blockedUntil') or '0'),
   tonumber(redis.call('HGET', KEYS[4], 'blockedUntil') or '0'))
-if blockedUntil > now then return blockedUntil - now end
+if blockedUntil > now then return {blockedUntil - now, -1} end
 local wait = 0
 if gLimit > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - gWindow - margin)
@@ -61,16 +62,18 @@ if cLimit > 0 then
     wait = math.max(wait, tonumber(oldest[2]) + cWindow + margin - now)
   end
 end
-if wait > 0 then return math.ceil(wait) end
+if wait > 0 then return {math.ceil(wait), -1} end
 if gLimit > 0 then
   redis.call('ZADD', KEYS[1], now, member)
   redis.call('PEXPIRE', KEYS[1], gWindow + margin + 1000)
 end
+local left = -1
 if cLimit > 0 then
   redis.call('ZADD', KEYS[2], now, member)
   redis.call('PEXPIRE', KEYS[2], cWindow + margin + 60000)
+  left = cLimit - redis.call('ZCARD', KEYS[2])
 end
-return 0
+return {0, left}
 `;
 
 /** What Discord's headers said about a route, as @flipfix/discord reports it. */
@@ -103,13 +106,22 @@ export class SharedRateLimiter {
    * Resolves 0 when the caller may send now, else the milliseconds to wait.
    */
   async reserve(scope: string): Promise<number> {
+    return (await this.reserveSlot(scope)).waitMs;
+  }
+
+  /**
+   * Like {@link reserve}, and also says how many slots are left in the
+   * scope's window after this one (null when the scope is unlimited), so a
+   * caller taking the last slot can make the most of it.
+   */
+  async reserveSlot(scope: string): Promise<{ waitMs: number; remaining: number | null }> {
     const now = Date.now();
     const member = `${now}-${process.pid}-${++this.#seq}-${Math.random().toString(36).slice(2, 8)}`;
     const g = this.#global;
     const d = this.#default;
     const result = await (
       this.#redis as unknown as {
-        flipfixReserve(...args: (string | number)[]): Promise<number>;
+        flipfixReserve(...args: (string | number)[]): Promise<[number, number]>;
       }
     ).flipfixReserve(
       `${this.#prefix}:global`,
@@ -124,7 +136,8 @@ export class SharedRateLimiter {
       d?.windowMs ?? 0,
       this.#margin,
     );
-    return Number(result);
+    const [waitMs, left] = result.map(Number) as [number, number];
+    return { waitMs, remaining: left < 0 ? null : left };
   }
 
   /** Learns a scope's window from response headers (limit and window length). */

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { createDb, type Db } from '@flipfix/db';
 import { createDiscordRest, onRateLimitHeaders } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
-import { createRedis, DEFAULT_PREFIX, DEFAULT_RETRY, QUEUES, RouteEventJob, type RetryPolicy, openQueue } from '@flipfix/queue';
+import { createRedis, DEFAULT_PREFIX, DEFAULT_RETRY, deliveryJobId, ensureJob, JOBS, QUEUES, RouteEventJob, type RetryPolicy, openQueue } from '@flipfix/queue';
 import { createBotProcessor, type BotDeliveryDeps } from './bot-delivery';
 import { Metrics } from './metrics';
 import { type WindowLimit, SharedRateLimiter } from './rate-limiter';
@@ -148,6 +148,12 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       rest,
       botToken: o.discord.token,
       batching: o.batching ?? true,
+      requeue: async (ids) => {
+        const rows = await db.prisma.delivery.findMany({ where: { id: { in: [...ids] } }, select: { id: true, eventId: true } });
+        for (const d of rows) {
+          await ensureJob(queues.bot, deliveryJobId(d.id), JOBS.deliver.name, { deliveryId: d.id, eventId: d.eventId }, JOBS.deliver.options(retry));
+        }
+      },
       limiter,
       settings: () => settings.current,
       baseUrl: o.baseUrl,

@@ -69,6 +69,15 @@ it('delivers every event exactly once across a SIGKILL', async () => {
   ).catch(async (err) => {
     const rows = await tdb.db.prisma.delivery.groupBy({ by: ['status', 'lastError'], _count: true });
     const events = await tdb.db.prisma.outboxEvent.groupBy({ by: ['status'], _count: true });
+    const stuck = await tdb.db.prisma.delivery.findMany({
+      where: { status: { not: 'delivered' } },
+      select: { id: true, batchId: true, attempts: true, status: true },
+    });
+    const leaders = await tdb.db.prisma.delivery.findMany({
+      where: { id: { in: stuck.map((d) => d.batchId).filter((x): x is string => !!x) } },
+      select: { id: true, batchId: true, status: true, discordMessageId: true },
+    });
+    console.error(JSON.stringify({ stuck, leaders }, null, 1));
     throw new Error(`${err}\n${JSON.stringify({ rows, events })}\n${second.output.join('').slice(-3000)}`);
   });
   const texts = sim.messages(sim.channelId).map((m) => embedsOf(m)[0]?.description ?? '');
