@@ -5,6 +5,8 @@
  */
 import type { REST } from '@discordjs/rest';
 import type { Queue } from 'bullmq';
+import { createInteractionsRouter } from '@flipfix/bot-features';
+import { createWebhookAdminRouter } from '@flipfix/legacy-webhooks';
 import express from 'express';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
@@ -64,6 +66,8 @@ export interface AppDeps {
    * before each probe, so /health recovers once Discord accepts the token.
    */
   discordToken?: string | undefined;
+  /** Discord interactions (buttons): the Ed25519 public key and the REST base for follow-ups. */
+  interactions?: { publicKey: string; discordApiUrl: string } | undefined;
 }
 
 /** Builds the Express application. */
@@ -123,6 +127,21 @@ export function createApp(deps: AppDeps): express.Application {
     res.type(metrics.contentType).set('cache-control', 'no-store').send(await metrics.render());
   });
 
+  // Signed interactions are verified over the raw body: mounted before any body parser.
+  if (deps.interactions) {
+    app.use(
+      createInteractionsRouter({
+        db,
+        redis,
+        log,
+        publicKey: deps.interactions.publicKey,
+        baseUrl: config.baseUrl,
+        discordApiUrl: deps.interactions.discordApiUrl,
+        keyPrefix: config.keyPrefix,
+      }),
+    );
+  }
+
   app.use(express.json({ limit: '1mb' }));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
 
@@ -143,7 +162,14 @@ export function createApp(deps: AppDeps): express.Application {
     }),
   );
 
-  app.use('/api/admin', auth.loadSession(), auth.requireApi(), adminApiRouter({ db, queues, ...(config.retry ? { retry: config.retry } : {}), onSettingsChanged }));
+  app.use(
+    '/api/admin',
+    auth.loadSession(),
+    auth.requireApi(),
+    adminApiRouter({ db, queues, ...(config.retry ? { retry: config.retry } : {}), onSettingsChanged }),
+    // The legacy webhook path's endpoints and the rollout parity report.
+    createWebhookAdminRouter({ prisma: db.prisma, log, webhookRest: deps.discordRest, baseUrl: config.baseUrl }),
+  );
   app.use('/api', apiRouter(db));
   app.use(pagesRouter(db));
 

@@ -39,6 +39,7 @@ const app = createApp({
   log,
   discordRest,
   discordToken: discord.botToken,
+  interactions: { publicKey: discord.publicKey, discordApiUrl: discord.apiUrl },
   config: {
     adminToken: admin.token,
     baseUrl: env.APP_BASE_URL,

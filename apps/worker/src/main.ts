@@ -3,7 +3,9 @@
  * stops cleanly on SIGINT/SIGTERM.
  */
 import { createServer } from 'node:http';
+import { createBotFeatures } from '@flipfix/bot-features';
 import { parseEnv, resolveDiscord } from '@flipfix/config';
+import { withLegacyWebhooks } from '@flipfix/legacy-webhooks';
 import { createLogger } from '@flipfix/logger';
 import { WorkerEnv } from './env';
 import { Metrics } from './metrics';
@@ -32,6 +34,8 @@ const worker = await startWorker({
   reconcileAfterMs: env.RECONCILE_AFTER_SECONDS * 1000,
   lockDurationMs: env.WORKER_LOCK_MS,
   stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+  // Rich bot features (threads, reactions, digests) and the legacy webhook path.
+  extend: withLegacyWebhooks((ctx) => createBotFeatures(ctx)),
 });
 log.info({ discord: discord.simulated ? 'simulator' : 'discord', api: discord.apiUrl }, 'delivering to');
 
