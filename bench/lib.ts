@@ -116,6 +116,25 @@ export function readRss(pid: number): { rssMb: number; peakMb: number } {
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
 
+/** CPU time (user + system) a process has used so far, in ms. */
+export function readCpuMs(pid: number): number {
+  // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+/** USER_HZ on Linux. */
+const CLOCK_TICKS = 100;
+
+/** Transactions committed or rolled back in a database so far (Postgres' own counters). */
+export async function readXacts(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>(
+    'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return Number(rows[0]?.n ?? Number.NaN);
+}
+
 /** Deletes every key under `prefix:` (SCAN + DEL), leaving other users of this Redis alone. */
 export async function deleteRedisPrefix(prefix: string, redisUrl = REDIS_URL): Promise<number> {
   const redis = new Redis(redisUrl);
