@@ -31,7 +31,8 @@ const colors: Record<string, string> = { sim: '35', web: '36', worker: '33' };
 const children: ChildProcess[] = [];
 
 function run(name: string, workspace: string): void {
-  const child = spawn(process.execPath, [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/main.ts'], {
+  // `node --import tsx`: one process per app, so signals reach the app itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: path.join(root, workspace),
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

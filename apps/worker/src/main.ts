@@ -61,4 +61,9 @@ const stop = async (signal: string) => {
   process.exit(0);
 };
 process.on('SIGINT', () => void stop('SIGINT'));
+// Under a supervisor that may die without signalling (tests, benchmarks):
+// stop when the parent closes our stdin.
+if (process.env.EXIT_WITH_PARENT === '1') {
+  process.stdin.on('end', () => void stop('parent exited')).resume();
+}
 process.on('SIGTERM', () => void stop('SIGTERM'));

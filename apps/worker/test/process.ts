@@ -14,9 +14,13 @@ export interface WorkerProcess {
 
 /** Spawns `apps/worker/src/main.ts` with `env`; `ready` resolves on its "worker started" log line. */
 export function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'apps/worker/src/main.ts')], {
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // `node --import tsx` (not the tsx CLI, which runs the program in a child
+  // process): signals and SIGKILL reach the worker itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/worker/src/main.ts')], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', EXIT_WITH_PARENT: '1', ...env },
+    // stdin stays open while we live; the worker exits when it closes.
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   const output: string[] = [];
   const ready = new Promise<void>((resolve, reject) => {
