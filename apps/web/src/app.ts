@@ -49,6 +49,12 @@ export interface WebConfig {
   discordCacheMs?: number | undefined;
   /** Retry policy for redelivered jobs. */
   retry?: RetryPolicy | undefined;
+  /**
+   * Accept webhook URLs on hosts other than discord.com (the simulator's).
+   * Default false: only when the app talks to the simulator does the entry
+   * point turn it on, so production accepts Discord's webhook URLs only.
+   */
+  allowDevelopmentWebhookUrls?: boolean | undefined;
 }
 
 /** Everything the app uses. */
@@ -68,6 +74,11 @@ export interface AppDeps {
   discordToken?: string | undefined;
   /** Discord interactions (buttons): the Ed25519 public key and the REST base for follow-ups. */
   interactions?: { publicKey: string; discordApiUrl: string } | undefined;
+  /**
+   * Queues beyond the shared catalog that the job dashboard shows too, e.g.
+   * bot-features' digest flush queue (`DIGEST_QUEUE`). The caller opens and closes them.
+   */
+  dashboardQueues?: readonly Queue[] | undefined;
 }
 
 /** Builds the Express application. */
@@ -158,6 +169,7 @@ export function createApp(deps: AppDeps): express.Application {
       health,
       discordRest: deps.discordRest,
       discordToken: deps.discordToken,
+      dashboardQueues: deps.dashboardQueues ?? [],
       onSettingsChanged,
     }),
   );
@@ -168,7 +180,13 @@ export function createApp(deps: AppDeps): express.Application {
     auth.requireApi(),
     adminApiRouter({ db, queues, ...(config.retry ? { retry: config.retry } : {}), onSettingsChanged }),
     // The legacy webhook path's endpoints and the rollout parity report.
-    createWebhookAdminRouter({ prisma: db.prisma, log, webhookRest: deps.discordRest, baseUrl: config.baseUrl }),
+    createWebhookAdminRouter({
+      prisma: db.prisma,
+      log,
+      webhookRest: deps.discordRest,
+      baseUrl: config.baseUrl,
+      allowDevelopmentUrls: config.allowDevelopmentWebhookUrls ?? false,
+    }),
   );
   app.use('/api', apiRouter(db));
   app.use(pagesRouter(db));

@@ -1,6 +1,7 @@
 /**
  * The admin console (`/admin`): login, overview, settings with test
- * messages, the delivery log with redelivery, the job dashboard (bull-board)
+ * messages, webhook endpoints (./webhooks.ts), the delivery log with
+ * redelivery and the rollout parity summary, the job dashboard (bull-board)
  * and health in words. Every page needs a session; every form carries the
  * session's CSRF token.
  */
@@ -17,6 +18,7 @@ import { type Db, getSettings, isAppError, listSettingsAudit, type NotifySetting
 import { classifyDiscordError, formatTestMessage, postMessage } from '@flipfix/discord';
 import { EVENT_LABELS, EVENT_TYPES, type EventType } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
+import { listWebhookEndpoints, rolloutReport } from '@flipfix/legacy-webhooks';
 import type { QUEUES } from '@flipfix/queue';
 import type { WebConfig } from '../app';
 import type { HealthReport, HealthService } from '../health';
@@ -25,6 +27,9 @@ import { type Html, html, type HtmlValue } from '../views/html';
 import { layout, when } from '../views/pages-common';
 import { type AdminAuth, type AdminSession, CSRF_HEADER, isSafeMethod, safeNext } from './auth';
 import { DELIVERY_STATUSES, type DeliveryView, EventsQuery, listEvents, redeliver, redeliverFailed, TARGETS } from './deliveries';
+import { badge, csrfField, type Notice } from './kit';
+import { rolloutSummary } from './rollout-view';
+import { registerWebhookPages } from './webhooks';
 
 export interface ConsoleDeps {
   db: Db;
@@ -36,24 +41,17 @@ export interface ConsoleDeps {
   health: HealthService;
   discordRest?: REST | undefined;
   discordToken?: string | undefined;
+  /** Queues outside the shared catalog shown in the job dashboard too (the digest flush queue). */
+  dashboardQueues?: readonly Queue[] | undefined;
   onSettingsChanged: () => void;
 }
 
-type Notice = { kind: 'ok' | 'error'; text: string } | null;
-
 const MODE_NOTES: Record<NotifySettings['deliveryMode'], string> = {
-  webhooks: 'Legacy only: every event goes to the subscribed webhook endpoints, as before. The bot posts nothing.',
-  both: 'Rollout comparison: the bot and the legacy webhooks both post every event, so the two can be compared side by side.',
-  bot: 'Bot only: the bot posts every enabled event to its channel; webhook endpoints receive nothing.',
+  webhooks:
+    'Legacy only: each enabled event goes to the webhook endpoints subscribed to its type (see Webhooks), as before. The bot posts nothing, and status changes edit nothing.',
+  both: 'Rollout comparison: the bot posts each enabled event to its channel and the subscribed webhook endpoints receive it too; the rollout parity summary on Deliveries compares the two.',
+  bot: 'Bot only: the bot posts each enabled event to its channel; webhook endpoints receive nothing (they are kept, so switching back works).',
 };
-
-function csrfField(session: AdminSession): Html {
-  return html`<input type="hidden" name="_csrf" value="${session.csrf}">`;
-}
-
-function badge(value: string): Html {
-  return html`<span class="badge ${value}">${value.replaceAll('_', ' ')}</span>`;
-}
 
 function duration(ms: number | null): string {
   if (ms === null) return '—';
@@ -151,7 +149,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   const board = new ExpressAdapter();
   board.setBasePath('/admin/queues');
   createBullBoard({
-    queues: Object.values(deps.queues).map((q) => new BullMQAdapter(q)),
+    queues: [...Object.values(deps.queues), ...(deps.dashboardQueues ?? [])].map((q) => new BullMQAdapter(q)),
     // @bull-board/express 9.10.1 nests its own @bull-board/api 9.10.1 next to our 9.10.2; the two
     // declare the same adapter class separately, so TypeScript needs the cast (runtime is identical).
     serverAdapter: board as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
@@ -226,8 +224,9 @@ ${
 
   // ---------------------------------------------------------------- settings
   const settingsPage = async (res: Response, status = 200, notice: Notice = null) => {
-    const [s, audit] = await Promise.all([getSettings(db.prisma), listSettingsAudit(db.prisma, 50)]);
+    const [s, audit, endpoints] = await Promise.all([getSettings(db.prisma), listSettingsAudit(db.prisma, 50), listWebhookEndpoints(db.prisma)]);
     const csrf = csrfField(session(res));
+    const enabledEndpoints = endpoints.filter((e) => e.enabled).length;
     const effective = (t: EventType) => s.events[t].channelId ?? s.channelId ?? config.defaultChannelId;
     const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
     await page(
@@ -240,18 +239,27 @@ ${
 ${(['webhooks', 'both', 'bot'] as const).map(
   (m) => html`<label class="check"><input type="radio" name="deliveryMode" value="${m}"${s.deliveryMode === m ? html` checked` : ''}> <span><strong>${m}</strong> — <span class="muted">${MODE_NOTES[m]}</span></span></label>`,
 )}
+<p class="muted" id="endpoint-count">${
+  enabledEndpoints === 0
+    ? html`No webhook endpoint is enabled${s.deliveryMode === 'bot' ? '' : html`: <strong>in this mode the webhooks post nothing</strong>`}. <a href="/admin/webhooks">Add or enable one</a>.`
+    : html`${enabledEndpoints} webhook endpoint${enabledEndpoints === 1 ? ' is' : 's are'} enabled (<a href="/admin/webhooks">Webhooks</a>).`
+} Channels, threads, reactions, the role mention and digests below apply to bot posts only; webhooks post the same embeds as before.</p>
 <label for="channelId">Default channel id</label><input id="channelId" type="text" name="channelId" value="${s.channelId ?? ''}" placeholder="${config.defaultChannelId} (from DISCORD_CHANNEL_ID)" inputmode="numeric">
 <h2>Events</h2>
-<div class="table-wrap"><table><thead><tr><th>Event</th><th>Posted</th><th>Channel override</th><th class="hide-sm">Reactions</th></tr></thead><tbody>
+<div class="table-wrap"><table class="events"><thead><tr><th>Event</th><th>Posted</th><th>Channel override</th><th>Reactions (up to 3)</th></tr></thead><tbody>
 ${EVENT_TYPES.map(
   (t) => html`<tr><td>${EVENT_LABELS[t]}<div class="muted"><code>${t}</code></div></td>
 <td><input type="hidden" name="events.${t}.present" value="1"><label class="check"><input type="checkbox" name="events.${t}.enabled" value="on"${s.events[t].enabled ? html` checked` : ''} aria-label="Post ${EVENT_LABELS[t]}"> on</label></td>
 <td><input type="text" name="events.${t}.channelId" value="${s.events[t].channelId ?? ''}" placeholder="default" inputmode="numeric" aria-label="Channel for ${EVENT_LABELS[t]}"></td>
-<td class="hide-sm"><input type="text" name="reactions.${t}" value="${(s.reactions[t] ?? []).join(' ')}" placeholder="e.g. 👀 ✅" aria-label="Reactions for ${EVENT_LABELS[t]}"></td></tr>`,
+<td>${
+    t === 'problem_report_status_changed'
+      ? html`<span class="muted">edits the report's post</span>`
+      : html`<input type="text" name="reactions.${t}" value="${(s.reactions[t] ?? []).join(' ')}" placeholder="e.g. 👀 ✅" aria-label="Reactions for ${EVENT_LABELS[t]}">`
+  }</td></tr>`,
 )}
 </tbody></table></div>
 <h2>Posts</h2>
-<label class="check"><input type="checkbox" name="threadsEnabled" value="on"${s.threadsEnabled ? html` checked` : ''}> Start a thread on each problem report post</label>
+<label class="check"><input type="checkbox" name="threadsEnabled" value="on"${s.threadsEnabled ? html` checked` : ''}> Start a thread on each problem report and part request post (log entries and updates about it go into the thread)</label>
 <label for="role">Role to mention on unplayable reports (id)</label><input id="role" type="text" name="unplayableRoleId" value="${s.unplayableRoleId ?? ''}" inputmode="numeric">
 <h2>Digest</h2>
 <label class="check"><input type="checkbox" name="digest.enabled" value="on"${s.digest.enabled ? html` checked` : ''}> Combine bursts by one person into one digest post</label>
@@ -290,7 +298,8 @@ ${
     for (const t of EVENT_TYPES) {
       if (body[`events.${t}.present`] === undefined) continue;
       events[t] = { enabled: body[`events.${t}.enabled`] === 'on', channelId: nullable(`events.${t}.channelId`) };
-      reactions[t] = text(`reactions.${t}`).split(/\s+/).filter((e) => e !== '');
+      // Only types whose form has the field: a status change edits a post and takes no reactions.
+      if (body[`reactions.${t}`] !== undefined) reactions[t] = text(`reactions.${t}`).split(/\s+/).filter((e) => e !== '');
     }
     const number = (k: string) => (text(k) === '' ? undefined : Number(text(k)));
     const patch = {
@@ -350,19 +359,30 @@ ${
   // ---------------------------------------------------------------- deliveries
   const messageLink = (d: DeliveryView): HtmlValue => {
     if (!d.discordMessageId || !d.discordChannelId) return '';
+    // A flood batch or a digest carries several events' embeds in one message.
+    const inBatch = d.batchId !== null && d.embedIndex !== null;
+    const prefix = inBatch ? `embed ${(d.embedIndex ?? 0) + 1} of ` : d.digestKey !== null && d.status === 'delivered' ? 'in digest ' : '';
+    const label = `${prefix}message ${d.discordMessageId}`;
     if (config.simulatorUrl) {
-      return html`<a href="${config.simulatorUrl}/#${d.discordChannelId}-${d.discordMessageId}" rel="noopener">message ${d.discordMessageId}</a>`;
+      return html`<a href="${config.simulatorUrl}/#${d.discordChannelId}-${d.discordMessageId}" rel="noopener">${label}</a>`;
     }
     if (config.guildId) {
-      return html`<a href="https://discord.com/channels/${config.guildId}/${d.discordChannelId}/${d.discordMessageId}" rel="noopener">message ${d.discordMessageId}</a>`;
+      return html`<a href="https://discord.com/channels/${config.guildId}/${d.discordChannelId}/${d.discordMessageId}" rel="noopener">${label}</a>`;
     }
-    return html`<span class="muted">channel ${d.discordChannelId} · message ${d.discordMessageId}</span>`;
+    return html`<span class="muted">channel ${d.discordChannelId} · ${label}</span>`;
   };
 
   r.get('/deliveries', async (req, res) => {
     const parsed = EventsQuery.safeParse(req.query);
     const q = parsed.success ? parsed.data : {};
-    const events = await listEvents(db, { ...q, limit: q.limit ?? 100 });
+    const [events, report, settings, endpoints] = await Promise.all([
+      listEvents(db, { ...q, limit: q.limit ?? 100 }),
+      rolloutReport(db.prisma),
+      getSettings(db.prisma),
+      listWebhookEndpoints(db.prisma),
+    ]);
+    const names = new Map(endpoints.map((e) => [e.id, e.name]));
+    const endpointName = (id: string) => names.get(id) ?? 'deleted endpoint';
     const csrf = csrfField(session(res));
     const select = (name: string, values: readonly string[], current: string | undefined, labels: Record<string, string> = {}) =>
       html`<select name="${name}" id="f-${name}"><option value="">any</option>${values.map(
@@ -373,9 +393,11 @@ ${
       'Deliveries',
       '/admin/deliveries',
       html`<h1>Deliveries</h1>
+${rolloutSummary(report, settings.deliveryMode, endpointName)}
+<h2>Delivery log</h2>
 <form class="card row" method="get" action="/admin/deliveries">
 <div><label for="f-type">Event type</label>${select('type', EVENT_TYPES, q.type, EVENT_LABELS)}</div>
-<div><label for="f-status">Status</label>${select('status', DELIVERY_STATUSES, q.status)}</div>
+<div><label for="f-status">Status</label>${select('status', DELIVERY_STATUSES, q.status, { held: 'held (in a digest)' })}</div>
 <div><label for="f-target">Target</label>${select('target', TARGETS, q.target)}</div>
 <div><button type="submit">Filter</button></div></form>
 <form method="post" action="/admin/deliveries/redeliver-failed">${csrf}<button type="submit" class="secondary">Redeliver all failed</button></form>
@@ -389,13 +411,17 @@ ${events.map((e) => {
   if (e.deliveries.length === 0) return html`<tr data-event="${e.id}">${head}<td colspan="6" class="muted">${e.routedAt ? 'no targets' : 'not routed yet'}</td></tr>`;
   return e.deliveries.map(
     (d, i) => html`<tr data-event="${e.id}" data-delivery="${d.id}">${i === 0 ? head : ''}
-<td>${d.target}<div class="muted"><code>${d.targetKey}</code>${d.action === 'edit' ? ' (edit)' : ''}</div></td>
+<td>${d.target === 'webhook' ? html`webhook <strong>${endpointName(d.targetKey)}</strong>` : d.target}<div class="muted"><code>${d.targetKey}</code>${d.action === 'edit' ? ' (edit)' : ''}</div>${
+      d.digestKey ? html`<div class="muted">digest <code>${d.digestKey}</code></div>` : ''
+    }</td>
 <td>${badge(d.status)}</td><td>${d.attempts}</td>
 <td>${d.latencyMs === null ? html`<span class="muted">—</span>` : html`${duration(d.latencyMs)} after the event`}<div class="muted">first try ${when(d.firstAttemptAt)}</div></td>
 <td>${messageLink(d)}${d.lastError ? html`<div class="${d.status === 'failed' ? 'notice error' : 'muted'}">${d.lastError}</div>` : ''}${d.errorClass ? html`<div class="muted">${d.errorClass}</div>` : ''}</td>
 <td>${
       d.status === 'pending' || d.status === 'sending'
         ? ''
+        : d.status === 'held'
+          ? html`<span class="muted">posts with its digest</span>`
         : html`<form method="post" action="/admin/deliveries/${d.id}/redeliver">${csrf}${d.status === 'delivered' ? html`<input type="hidden" name="force" value="true">` : ''}<button type="submit" class="small${d.status === 'delivered' ? ' secondary' : ''}">${d.status === 'delivered' ? 'Post again' : 'Redeliver'}</button></form>`
     }</td></tr>`,
   );
@@ -420,14 +446,16 @@ ${events.map((e) => {
     }
   });
 
-  // ---------------------------------------------------------------- webhooks (arrive with the rollout)
-  r.get('/webhooks', async (_req, res) => {
-    await page(
-      res,
-      'Webhooks',
-      '/admin/webhooks',
-      html`<h1>Webhook endpoints</h1><p class="card">Webhook endpoints arrive with the rollout. Until then the delivery mode and the delivery log cover the bot path.</p>`,
-    );
+  // ---------------------------------------------------------------- webhook endpoints (the legacy path)
+  registerWebhookPages(r, {
+    db,
+    log: deps.log,
+    baseUrl: config.baseUrl,
+    allowDevelopmentUrls: config.allowDevelopmentWebhookUrls ?? false,
+    discordRest: deps.discordRest,
+    page,
+    flash: flashAndRedirect,
+    session,
   });
 
   // ---------------------------------------------------------------- health in words

@@ -9,7 +9,8 @@ import { EVENT_TYPES } from '@flipfix/events';
 import { DEFAULT_RETRY, deliveryJobId, ensureJob, JOBS, type QUEUES, type RetryPolicy } from '@flipfix/queue';
 import { z } from '@flipfix/config';
 
-export const DELIVERY_STATUSES = ['pending', 'sending', 'delivered', 'failed', 'skipped'] as const;
+/** Ledger statuses; `held` is a bot post waiting in a digest (packages/bot-features). */
+export const DELIVERY_STATUSES = ['pending', 'held', 'sending', 'delivered', 'failed', 'skipped'] as const;
 export const TARGETS = ['bot', 'webhook'] as const;
 
 /** Filters of the delivery log (`?type=&status=&target=&limit=`). */
@@ -34,6 +35,12 @@ export interface DeliveryView {
   discordChannelId: string | null;
   discordMessageId: string | null;
   threadId: string | null;
+  /** Index of this event's embed in a message that carries several (flood batching, digests). */
+  embedIndex: number | null;
+  /** Flood batching: the leader delivery whose message carries this event's embed. */
+  batchId: string | null;
+  /** Digest this post waits in (`held`) or went out with: `<channel>:<actor>`. */
+  digestKey: string | null;
   createdAt: Date;
   firstAttemptAt: Date | null;
   deliveredAt: Date | null;
@@ -91,6 +98,9 @@ export async function listEvents(db: Db, q: EventsQuery): Promise<EventView[]> {
       discordChannelId: d.discordChannelId,
       discordMessageId: d.discordMessageId,
       threadId: d.threadId,
+      embedIndex: d.embedIndex,
+      batchId: d.batchId,
+      digestKey: d.digestKey,
       createdAt: d.createdAt,
       firstAttemptAt: d.firstAttemptAt,
       deliveredAt: d.deliveredAt,

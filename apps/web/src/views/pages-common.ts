@@ -122,6 +122,20 @@ th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--mut
 .badge.failed,.badge.down,.badge.closed{background:#fef3f2;color:var(--bad)}
 .badge.pending,.badge.sending,.badge.degraded{background:#fffaeb;color:var(--warn)}
 .badge.skipped{background:#f2f4f7;color:var(--muted)}
+.badge.held{background:#eff8ff;color:#175cd3}.badge.enabled{background:#ecfdf3;color:var(--ok)}.badge.disabled{background:#fef3f2;color:var(--bad)}
+button.danger,.button.danger{background:var(--bad);color:#fff}.button.small{margin:0;padding:.25rem .6rem;font-size:.85rem}
+.button.secondary{background:#e4e7ec;color:var(--fg)}
+fieldset{border:1px solid var(--line);border-radius:.35rem;margin:.75rem 0 0;padding:.25rem .75rem .5rem}legend{font-weight:600;padding:0 .25rem}
+fieldset[aria-invalid],input[aria-invalid]{border-color:var(--bad)}
+.field-error{color:var(--bad);margin:.2rem 0 0;font-size:.9rem}
+p.small,.small{font-size:.85rem}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.endpoint-head{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}.endpoint-head h2{margin:0}
+.endpoint p{margin:.4rem 0}.endpoint .url code{font-size:.85rem}
+.actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-top:.6rem}.actions form{display:flex;gap:.35rem;align-items:center;margin:0}
+.actions select{width:auto;max-width:14rem;padding:.25rem .4rem;font-size:.85rem}
+.rollout .stats{margin:.5rem 0}.rollout h3{font-size:1rem;margin:1rem 0 .4rem}.notice{margin:.5rem 0}
+table.events input[type=text]{min-width:8rem}
 .photos{display:flex;flex-wrap:wrap;gap:.5rem}.photos img{max-width:12rem;max-height:12rem;border-radius:.35rem;border:1px solid var(--line);object-fit:cover}
 .text{white-space:pre-wrap;overflow-wrap:anywhere}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}dl.meta dt{color:var(--muted)}dl.meta dd{margin:0}
