@@ -25,11 +25,13 @@ export const BATCH_CLAIM_LIMIT = 10;
 export async function claimBatch(prisma: PrismaClient, leaderId: string, targetKey: string, limit = BATCH_CLAIM_LIMIT): Promise<string[]> {
   const claimedLeader = await prisma.$transaction(async (tx) => {
     // The leader first, waiting for its row lock: if another leader holds it,
-    // this sees that leader's batch_id once it commits and claims nothing.
+    // this sees that leader's batch_id once it commits and claims nothing. A
+    // leader claims once: a second run of the same job (BullMQ may run a job
+    // again when its lock lapses) finds batch_id set and backs off, and a
+    // retry after a crash resends the recorded batch instead (batchMembers).
     const leader = await tx.$queryRaw<{ id: string }[]>`
       UPDATE deliveries SET batch_id = ${leaderId}::uuid, status = 'sending', updated_at = now()
-       WHERE id = ${leaderId}::uuid AND status IN ('pending', 'sending')
-         AND (batch_id IS NULL OR batch_id = ${leaderId}::uuid)
+       WHERE id = ${leaderId}::uuid AND status IN ('pending', 'sending') AND batch_id IS NULL
       RETURNING id`;
     if (leader.length === 0) return false;
     if (limit > 1) {

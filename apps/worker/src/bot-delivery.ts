@@ -199,6 +199,18 @@ async function deliverPost(
   }
   const now = new Date();
   const byId = new Map(posts.map((p) => [p.id, p]));
+  const sentEmbeds = batch.body.embeds?.length ?? 0;
+  const gotEmbeds = (message as { embeds?: unknown[] }).embeds?.length ?? sentEmbeds;
+  if (batch.included.length > 1 && gotEmbeds !== sentEmbeds) {
+    // Discord answered with an earlier message under this nonce that holds a
+    // different set of posts. Only the leader is known to be in it; the
+    // others go back to the queue rather than be recorded as posted.
+    log.warn({ sentEmbeds, gotEmbeds }, 'nonce matched an earlier message with other contents; requeueing the rest');
+    const others = batch.included.map((m) => m.id).filter((id) => id !== delivery.id);
+    await releaseFromBatch(deps.prisma, others);
+    await deps.requeue?.(others);
+    batch.included.splice(0, batch.included.length, { id: delivery.id, embedIndex: 0 });
+  }
   await deps.prisma.$transaction(
     batch.included.map((m) =>
       deps.prisma.delivery.update({
@@ -208,8 +220,8 @@ async function deliverPost(
           discordChannelId: channelId,
           discordMessageId: message.id,
           embedIndex: m.embedIndex,
-          batchId: ids.length > 1 ? delivery.id : null,
-          payload: (ids.length > 1 ? byId.get(m.id)!.body : batch.body) as object,
+          batchId: batch.included.length > 1 ? delivery.id : null,
+          payload: (batch.included.length > 1 ? byId.get(m.id)!.body : batch.body) as object,
           lastError: null,
           errorClass: null,
           deliveredAt: now,

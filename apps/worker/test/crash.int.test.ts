@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogEntry, createMachine, createTestDatabase, type TestDatabase } from '@flipfix/db';
 import { startSimulator, type Simulator } from '@flipfix/discord-sim';
+import { nonceFor } from '@flipfix/discord';
 import { deleteRedisPrefix, embedsOf, REDIS_URL, waitFor } from './harness';
 import { spawnWorker, type WorkerProcess } from './process';
 
@@ -80,11 +81,17 @@ it('delivers every event exactly once across a SIGKILL', async () => {
     console.error(JSON.stringify({ stuck, leaders }, null, 1));
     throw new Error(`${err}\n${JSON.stringify({ rows, events })}\n${second.output.join('').slice(-3000)}`);
   });
-  const texts = sim.messages(sim.channelId).map((m) => embedsOf(m)[0]?.description ?? '');
+  const texts = sim.messages(sim.channelId).flatMap((m) => embedsOf(m).map((e) => e.description ?? ''));
+  if (process.env.DEBUG_CRASH) {
+    const rows = await tdb.db.prisma.delivery.findMany({ include: { event: true }, orderBy: { event: { seq: 'asc' } } });
+    console.error(rows.map((r) => [r.event.entityId, r.id.slice(0, 8), nonceFor(r.id).slice(0, 6), r.batchId?.slice(0, 8), r.discordMessageId, r.embedIndex, r.attempts].join(' ')).join('\n'));
+    console.error(sim.messages(sim.channelId).map((m) => `${m.id} nonce=${String(m.nonce)} ${embedsOf(m).map((e) => e.description?.slice(17, 19)).join(',')}`).join('\n'));
+  }
   for (let i = 0; i < N; i++) {
     expect(texts.filter((t) => t.startsWith(`crash-test entry ${i}\n`) || t === `crash-test entry ${i}`).length, `entry ${i}`).toBe(1);
   }
-  expect(sim.messages(sim.channelId)).toHaveLength(N);
+  // Every embed is one of the entries (batching may have packed several per message).
+  expect(texts).toHaveLength(N);
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);
 }, 90_000);
