@@ -312,7 +312,7 @@ describe('/admin/deliveries', () => {
     expect(row(hookFailed.id)).toContain('only the bot delivered');
     expect(row(hookFailed.id)).toContain('Discord answered 500: boom');
     // The ledger names the endpoint too.
-    expect(page).toContain('webhook <strong>Parity hook</strong>');
+    expect(page).toContain(`webhook <strong title="endpoint ${endpoint.id}">Parity hook</strong>`);
   });
 
   it('filters held digest posts, shows their digest key, and the embed index of batched posts', async () => {

@@ -248,21 +248,21 @@ ${(['webhooks', 'both', 'bot'] as const).map(
 <h2>Events</h2>
 <div class="table-wrap"><table class="events"><thead><tr><th>Event</th><th>Posted</th><th>Channel override</th><th>Reactions (up to 3)</th></tr></thead><tbody>
 ${EVENT_TYPES.map(
-  (t) => html`<tr><td>${EVENT_LABELS[t]}<div class="muted"><code>${t}</code></div></td>
+  (t) => html`<tr><td>${EVENT_LABELS[t]}<div class="muted hide-sm"><code>${t}</code></div></td>
 <td><input type="hidden" name="events.${t}.present" value="1"><label class="check"><input type="checkbox" name="events.${t}.enabled" value="on"${s.events[t].enabled ? html` checked` : ''} aria-label="Post ${EVENT_LABELS[t]}"> on</label></td>
-<td><input type="text" name="events.${t}.channelId" value="${s.events[t].channelId ?? ''}" placeholder="default" inputmode="numeric" aria-label="Channel for ${EVENT_LABELS[t]}"></td>
+<td><span class="sm-only">Channel override</span><input type="text" name="events.${t}.channelId" value="${s.events[t].channelId ?? ''}" placeholder="default" inputmode="numeric" aria-label="Channel for ${EVENT_LABELS[t]}"></td>
 <td>${
     t === 'problem_report_status_changed'
       ? html`<span class="muted">edits the report's post</span>`
-      : html`<input type="text" name="reactions.${t}" value="${(s.reactions[t] ?? []).join(' ')}" placeholder="e.g. 👀 ✅" aria-label="Reactions for ${EVENT_LABELS[t]}">`
+      : html`<span class="sm-only">Reactions (up to 3)</span><input type="text" name="reactions.${t}" value="${(s.reactions[t] ?? []).join(' ')}" placeholder="e.g. 👀 ✅" aria-label="Reactions for ${EVENT_LABELS[t]}">`
   }</td></tr>`,
 )}
 </tbody></table></div>
 <h2>Posts</h2>
-<label class="check"><input type="checkbox" name="threadsEnabled" value="on"${s.threadsEnabled ? html` checked` : ''}> Start a thread on each problem report and part request post (log entries and updates about it go into the thread)</label>
+<label class="check"><input type="checkbox" name="threadsEnabled" value="on"${s.threadsEnabled ? html` checked` : ''}> <span>Start a thread on each problem report and part request post (log entries and updates about it go into the thread)</span></label>
 <label for="role">Role to mention on unplayable reports (id)</label><input id="role" type="text" name="unplayableRoleId" value="${s.unplayableRoleId ?? ''}" inputmode="numeric">
 <h2>Digest</h2>
-<label class="check"><input type="checkbox" name="digest.enabled" value="on"${s.digest.enabled ? html` checked` : ''}> Combine bursts by one person into one digest post</label>
+<label class="check"><input type="checkbox" name="digest.enabled" value="on"${s.digest.enabled ? html` checked` : ''}> <span>Combine bursts of posts by one person into one digest post (unplayable reports always go out at once)</span></label>
 <div class="row"><div><label for="quiet">Quiet period (seconds)</label><input id="quiet" type="number" name="digest.quietSeconds" value="${s.digest.quietSeconds}" min="10" max="3600"></div>
 <div><label for="max">Longest wait (seconds)</label><input id="max" type="number" name="digest.maxSeconds" value="${s.digest.maxSeconds}" min="10" max="86400"></div></div>
 <button type="submit">Save settings</button>
@@ -405,16 +405,22 @@ ${parsed.success ? '' : html`<p class="notice error">Some filters were not under
 ${
   events.length === 0
     ? html`<p class="muted">No events match.</p>`
-    : html`<div class="table-wrap"><table><thead><tr><th>Event</th><th>Target</th><th>Status</th><th>Attempts</th><th>Timing</th><th>Result</th><th></th></tr></thead><tbody>
+    : html`<div class="table-wrap"><table class="log"><thead><tr><th>Event</th><th>Target</th><th>Status</th><th>Attempts</th><th>Timing</th><th>Result</th><th></th></tr></thead><tbody>
 ${events.map((e) => {
-  const head = html`<td rowspan="${Math.max(1, e.deliveries.length)}"><strong>${EVENT_LABELS[e.type as EventType] ?? e.type}</strong><div class="muted"><a href="/${e.entityType.replaceAll('_', '-')}s/${e.entityId}">${e.entityType.replaceAll('_', ' ')} #${e.entityId}</a> · ${when(e.createdAt)}${e.actorName ? ` · ${e.actorName}` : ''}</div></td>`;
+  const head = html`<td class="event" rowspan="${Math.max(1, e.deliveries.length)}"><strong>${EVENT_LABELS[e.type as EventType] ?? e.type}</strong><div class="muted"><a href="/${e.entityType.replaceAll('_', '-')}s/${e.entityId}">${e.entityType.replaceAll('_', ' ')} #${e.entityId}</a> · ${when(e.createdAt)}${e.actorName ? ` · ${e.actorName}` : ''}</div></td>`;
   if (e.deliveries.length === 0) return html`<tr data-event="${e.id}">${head}<td colspan="6" class="muted">${e.routedAt ? 'no targets' : 'not routed yet'}</td></tr>`;
   return e.deliveries.map(
     (d, i) => html`<tr data-event="${e.id}" data-delivery="${d.id}">${i === 0 ? head : ''}
-<td>${d.target === 'webhook' ? html`webhook <strong>${endpointName(d.targetKey)}</strong>` : d.target}<div class="muted"><code>${d.targetKey}</code>${d.action === 'edit' ? ' (edit)' : ''}</div>${
+<td>${
+      d.target === 'webhook'
+        ? names.has(d.targetKey)
+          ? html`webhook <strong title="endpoint ${d.targetKey}">${endpointName(d.targetKey)}</strong>`
+          : html`webhook <span class="muted">(deleted endpoint)</span><div class="muted"><code>${d.targetKey}</code></div>`
+        : html`${d.target}<div class="muted"><code>${d.targetKey}</code>${d.action === 'edit' ? ' (edit)' : ''}</div>`
+    }${
       d.digestKey ? html`<div class="muted">digest <code>${d.digestKey}</code></div>` : ''
     }</td>
-<td>${badge(d.status)}</td><td>${d.attempts}</td>
+<td>${badge(d.status)}</td><td>${d.attempts}<span class="sm-only"> ${d.attempts === 1 ? 'attempt' : 'attempts'}</span></td>
 <td>${d.latencyMs === null ? html`<span class="muted">—</span>` : html`${duration(d.latencyMs)} after the event`}<div class="muted">first try ${when(d.firstAttemptAt)}</div></td>
 <td>${messageLink(d)}${d.lastError ? html`<div class="${d.status === 'failed' ? 'notice error' : 'muted'}">${d.lastError}</div>` : ''}${d.errorClass ? html`<div class="muted">${d.errorClass}</div>` : ''}</td>
 <td>${

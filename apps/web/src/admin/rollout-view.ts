@@ -38,7 +38,7 @@ function verdict(report: RolloutReport): Html {
     return html`<p class="muted">No evidence yet. Set the delivery mode to <code>both</code> (in <a href="/admin/settings">Settings</a>) with at least one enabled <a href="/admin/webhooks">webhook endpoint</a>, and let events flow.</p>`;
   }
   if (report.ready) {
-    return html`<p class="notice ok" id="rollout-verdict"><strong>Ready to switch to bot.</strong> All ${plural(report.events, 'event', 'events')} went out through both paths with the same embeds. Switch the delivery mode to <code>bot</code> in <a href="/admin/settings">Settings</a>.</p>`;
+    return html`<p class="notice ok" id="rollout-verdict"><strong>Ready to switch to bot.</strong> ${report.events === 1 ? 'The one event' : `All ${report.events} events`} went out through both paths with the same embeds. Switch the delivery mode to <code>bot</code> in <a href="/admin/settings">Settings</a>.</p>`;
   }
   const problems = counts.onlyBot + counts.onlyWebhook + counts.bothFailed + report.payloads.different;
   if (problems === 0) {

@@ -133,7 +133,7 @@ ${WEBHOOK_EVENT_TYPES.map(
 <p class="muted small">Status changes edit the bot's post in place; webhooks never receive them.</p>
 </fieldset>
 ${fieldError(errors, 'events')}
-<label class="check"><input type="checkbox" name="enabled" value="on"${values.enabled ? html` checked` : ''}> Enabled (deliver to it in the <code>webhooks</code> and <code>both</code> modes)</label>
+<label class="check"><input type="checkbox" name="enabled" value="on"${values.enabled ? html` checked` : ''}> <span>Enabled: receives events in the <code>webhooks</code> and <code>both</code> modes</span></label>
 ${fieldError(errors, 'enabled')}
 <button type="submit">${editing ? 'Save endpoint' : 'Add endpoint'}</button>${editing ? html` <a class="button secondary" href="/admin/webhooks">Cancel</a>` : ''}
 </form>`;

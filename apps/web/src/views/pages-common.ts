@@ -134,14 +134,24 @@ p.small,.small{font-size:.85rem}
 .endpoint p{margin:.4rem 0}.endpoint .url code{font-size:.85rem}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-top:.6rem}.actions form{display:flex;gap:.35rem;align-items:center;margin:0}
 .actions select{width:auto;max-width:14rem;padding:.25rem .4rem;font-size:.85rem}
-.rollout .stats{margin:.5rem 0}.rollout h3{font-size:1rem;margin:1rem 0 .4rem}.notice{margin:.5rem 0}
+.card>h2:first-child{margin-top:0}.rollout .stats{margin:.5rem 0;grid-template-columns:repeat(auto-fit,minmax(6.5rem,1fr))}.rollout h3{font-size:1rem;margin:1rem 0 .4rem}.notice{margin:.5rem 0}
 table.events input[type=text]{min-width:8rem}
 .photos{display:flex;flex-wrap:wrap;gap:.5rem}.photos img{max-width:12rem;max-height:12rem;border-radius:.35rem;border:1px solid var(--line);object-fit:cover}
 .text{white-space:pre-wrap;overflow-wrap:anywhere}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}dl.meta dt{color:var(--muted)}dl.meta dd{margin:0}
 ul.list{list-style:none;padding:0;margin:0}ul.list li{padding:.6rem 0;border-bottom:1px solid var(--line)}
 .row{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}.row>*{flex:1 1 10rem}
-.inline{display:inline}
+.inline{display:inline}.sm-only{display:none}
 code{background:#f2f4f7;padding:0 .25rem;border-radius:.25rem;overflow-wrap:anywhere}
-@media (max-width:40rem){main{padding:.75rem}h1{font-size:1.25rem}th,td{padding:.4rem .35rem}.hide-sm{display:none}}
+@media (max-width:40rem){main{padding:.75rem}h1{font-size:1.25rem}th,td{padding:.4rem .35rem}.hide-sm{display:none}
+.stat{padding:.45rem .6rem}.stat b{font-size:1.2rem}
+table.log thead{display:none}table.log,table.log tbody{display:block}
+table.log tr{display:flex;flex-wrap:wrap;gap:.2rem .6rem;align-items:baseline;padding:.4rem .35rem;border-bottom:1px solid var(--line)}
+table.log td{border:0;padding:0;max-width:100%}table.log td.event{flex-basis:100%;padding-top:.4rem}
+table.log tr:has(td.event){border-top:2px solid var(--line)}
+.sm-only{display:inline;color:var(--muted)}
+table.events thead{display:none}table.events,table.events tbody{display:block}
+table.events tr{display:grid;grid-template-columns:auto 1fr 1fr;gap:.3rem .6rem;align-items:end;padding:.5rem 0;border-bottom:1px solid var(--line)}
+table.events td{border:0;padding:0}table.events td:first-child{grid-column:1/-1;font-weight:600}
+table.events .sm-only{display:block;font-size:.8rem}}
 `;
