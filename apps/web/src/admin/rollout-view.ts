@@ -69,6 +69,10 @@ function mismatchRow(m: ParityMismatch, endpointName: (id: string) => string): H
 export function rolloutSummary(report: RolloutReport, mode: DeliveryMode, endpointName: (id: string) => string): Html {
   const { counts, payloads } = report;
   const stat = (key: string, n: number, label: string) => html`<div class="stat" data-count="${key}"><b>${n}</b>${label}</div>`;
+  if (report.events === 0) {
+    // Nothing to count yet: one line instead of a row of zeros.
+    return html`<section class="card rollout" id="rollout" aria-labelledby="rollout-title"><h2 id="rollout-title">Rollout parity</h2>${verdict(report)}</section>`;
+  }
   const shown = report.mismatches.slice(0, SHOWN);
   const more = report.mismatches.length - shown.length;
   return html`<section class="card rollout" id="rollout" aria-labelledby="rollout-title">
