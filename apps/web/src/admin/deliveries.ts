@@ -126,6 +126,9 @@ export async function redeliver(deps: RedeliverDeps, deliveryId: string, options
   if (!UUID.test(deliveryId)) throw new NotFoundError('Delivery', deliveryId.slice(0, 40));
   const delivery = await deps.db.prisma.delivery.findUnique({ where: { id: deliveryId } });
   if (delivery === null) throw new NotFoundError('Delivery', deliveryId);
+  if (delivery.status === 'held') {
+    throw new AppError('conflict', 'This delivery is held for a digest; it is posted with the digest when the window closes');
+  }
   if (delivery.status === 'delivered' && !options.force) {
     throw new AppError('conflict', 'This delivery was already delivered; redeliver with force=true to post it again');
   }
