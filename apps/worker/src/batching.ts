@@ -50,6 +50,18 @@ export async function claimBatch(prisma: PrismaClient, leaderId: string, targetK
   return claimedLeader ? batchMembers(prisma, leaderId) : [];
 }
 
+/**
+ * The common case, a post on its own: claims the row for this job (the same
+ * once-only rule as a leader) and counts the attempt, in one statement.
+ */
+export async function claimSingle(prisma: PrismaClient, id: string): Promise<boolean> {
+  const n = await prisma.$executeRaw`
+    UPDATE deliveries SET batch_id = ${id}::uuid, status = 'sending', attempts = attempts + 1,
+           first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
+     WHERE id = ${id}::uuid AND status IN ('pending', 'sending') AND batch_id IS NULL`;
+  return n === 1;
+}
+
 /** The open members of a leader's batch, in event order. */
 export async function batchMembers(prisma: PrismaClient, leaderId: string): Promise<string[]> {
   const rows = await prisma.delivery.findMany({

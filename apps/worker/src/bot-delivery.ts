@@ -23,7 +23,7 @@ import {
 } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
 import { DeliveryJob } from '@flipfix/queue';
-import { BATCH_CLAIM_LIMIT, batchMembers, claimBatch, packForLeader, releaseFromBatch } from './batching';
+import { BATCH_CLAIM_LIMIT, batchMembers, claimBatch, claimSingle, packForLeader, releaseFromBatch } from './batching';
 import type { SharedRateLimiter } from './rate-limiter';
 import type { Metrics } from './metrics';
 
@@ -102,14 +102,22 @@ class OriginalNotYetPosted extends Error {
   override name = 'OriginalNotYetPosted';
 }
 
-/** Reserves a rate-limit slot or re-queues the job as delayed; resolves the slots left in the window. */
-async function waitForSlot(deps: BotDeliveryDeps, scope: string, job: Job, token: string | undefined): Promise<number | null> {
-  const { waitMs, remaining } = await deps.limiter.reserveSlot(scope);
+/**
+ * Reserves a rate-limit slot or re-queues the job as delayed; resolves the
+ * slots left in the window and the slot (to settle once the answer is in).
+ */
+async function waitForSlot(
+  deps: BotDeliveryDeps,
+  scope: string,
+  job: Job,
+  token: string | undefined,
+): Promise<{ remaining: number | null; slot: string | null }> {
+  const { waitMs, remaining, slot } = await deps.limiter.reserveSlot(scope);
   if (waitMs > 0) {
     deps.metrics.rateLimitWaits.inc();
     await delay(job, token, waitMs);
   }
-  return remaining;
+  return { remaining, slot };
 }
 
 async function loadSubject(deps: BotDeliveryDeps, delivery: DeliveryRow): Promise<PostSubject> {
@@ -146,7 +154,7 @@ async function deliverPost(
   const subject = await loadSubject(deps, delivery);
   const settings = deps.settings();
   const channelId = deps.resolveChannel ? await deps.resolveChannel(subject, delivery.targetKey) : delivery.targetKey;
-  const slotsLeft = await waitForSlot(deps, channelId, job, token);
+  const { remaining: slotsLeft, slot } = await waitForSlot(deps, channelId, job, token);
 
   const roleMention = settings.unplayableRoleId ? { roleId: settings.unplayableRoleId } : null;
   const format = (s: PostSubject) => formatPost(s, { baseUrl: deps.baseUrl, mode: 'bot', roleMention });
@@ -160,9 +168,14 @@ async function deliverPost(
   // Even a single post claims itself first, so a leader batching this channel
   // concurrently cannot take it too. A retried leader keeps its batch as it
   // was (same members, same nonce), never adding to it.
+  const single = !retriedLeader && !wantBatch;
   const memberIds = retriedLeader
     ? await batchMembers(deps.prisma, delivery.id)
-    : await claimBatch(deps.prisma, delivery.id, delivery.targetKey, wantBatch ? BATCH_CLAIM_LIMIT : 1);
+    : wantBatch
+      ? await claimBatch(deps.prisma, delivery.id, delivery.targetKey, BATCH_CLAIM_LIMIT)
+      : (await claimSingle(deps.prisma, delivery.id))
+        ? [delivery.id]
+        : [];
   if (!memberIds.includes(delivery.id)) return 'batched';
   const posts: { id: string; body: ReturnType<typeof formatPost>; subject: PostSubject; row: DeliveryRow }[] = [];
   for (const id of memberIds) {
@@ -182,12 +195,12 @@ async function deliverPost(
     await deps.requeue?.(batch.excluded);
   }
   const ids = batch.included.map((m) => m.id);
-  await deps.prisma.delivery.updateMany({
-    where: { id: { in: ids } },
-    data: { status: 'sending', attempts: { increment: 1 } },
-  });
-  if (!delivery.firstAttemptAt) {
-    await deps.prisma.delivery.updateMany({ where: { id: { in: ids }, firstAttemptAt: null }, data: { firstAttemptAt: new Date() } });
+  if (!single) {
+    // claimSingle counted a single post's attempt already.
+    await deps.prisma.$executeRaw`
+      UPDATE deliveries SET status = 'sending', attempts = attempts + 1,
+             first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
+       WHERE id = ANY(${ids}::uuid[])`;
   }
 
   const started = Date.now();
@@ -196,6 +209,8 @@ async function deliverPost(
     message = await postMessage(deps.rest, channelId, batch.body, { nonce: nonceFor(delivery.id) });
   } catch (err) {
     throw new BatchError(err, ids);
+  } finally {
+    await deps.limiter.settle(channelId, slot).catch(() => undefined);
   }
   const now = new Date();
   const byId = new Map(posts.map((p) => [p.id, p]));
@@ -211,8 +226,7 @@ async function deliverPost(
     await deps.requeue?.(others);
     batch.included.splice(0, batch.included.length, { id: delivery.id, embedIndex: 0 });
   }
-  await deps.prisma.$transaction(
-    batch.included.map((m) =>
+  const updates = batch.included.map((m) =>
       deps.prisma.delivery.update({
         where: { id: m.id },
         data: {
@@ -227,8 +241,10 @@ async function deliverPost(
           deliveredAt: now,
         },
       }),
-    ),
   );
+  // One statement for a single post; a transaction for a batch.
+  if (updates.length === 1) await updates[0];
+  else await deps.prisma.$transaction(updates);
   const callMs = Date.now() - started;
   for (const m of batch.included) deps.metrics.observeDelivered('bot', byId.get(m.id)!.row.event.createdAt, callMs);
   log.info({ channelId, messageId: message.id, embeds: ids.length }, ids.length > 1 ? 'posted batch to discord' : 'posted to discord');
@@ -301,7 +317,7 @@ async function deliverEdit(
   );
   if (!subject) throw new SkipDelivery('the record no longer exists');
   const channelId = posted.discordChannelId!;
-  await waitForSlot(deps, `edit:${channelId}`, job, token);
+  const edit = await waitForSlot(deps, `edit:${channelId}`, job, token);
   await markSending(deps.prisma, delivery);
   const body = posted.batchId
     ? await rebuildBatchedMessage(deps, posted.discordMessageId!)
@@ -312,6 +328,8 @@ async function deliverEdit(
     const c = classifyDiscordError(err);
     if (c.kind === 'permanent' && c.code === 10008) throw new SkipDelivery('the original message was deleted');
     throw err;
+  } finally {
+    await deps.limiter.settle(`edit:${channelId}`, edit.slot).catch(() => undefined);
   }
   await deps.prisma.delivery.update({
     where: { id: delivery.id },

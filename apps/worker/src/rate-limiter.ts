@@ -114,7 +114,7 @@ export class SharedRateLimiter {
    * scope's window after this one (null when the scope is unlimited), so a
    * caller taking the last slot can make the most of it.
    */
-  async reserveSlot(scope: string): Promise<{ waitMs: number; remaining: number | null }> {
+  async reserveSlot(scope: string): Promise<{ waitMs: number; remaining: number | null; slot: string | null }> {
     const now = Date.now();
     const member = `${now}-${process.pid}-${++this.#seq}-${Math.random().toString(36).slice(2, 8)}`;
     const g = this.#global;
@@ -137,8 +137,26 @@ export class SharedRateLimiter {
       this.#margin,
     );
     const [waitMs, left] = result.map(Number) as [number, number];
-    return { waitMs, remaining: left < 0 ? null : left };
+    // Nothing was logged when the slot was refused or no limit applied.
+    const logged = waitMs === 0 && (left >= 0 || g !== null);
+    return { waitMs, remaining: left < 0 ? null : left, slot: logged ? member : null };
   }
+
+  /**
+   * Moves a reserved slot to the time the answer came back. Discord counts a
+   * request when it arrives, which can be well after the reservation on a
+   * busy machine; timing the slot at the answer keeps the window conservative.
+   */
+  async settle(scope: string, slot: string | null): Promise<void> {
+    if (slot === null) return;
+    const now = Date.now();
+    await this.#redis
+      .multi()
+      .zadd(`${this.#prefix}:global`, 'XX', now, slot)
+      .zadd(`${this.#prefix}:log:${scope}`, 'XX', now, slot)
+      .exec();
+  }
+
 
   /** Learns a scope's window from response headers (limit and window length). */
   async observe(scope: string, observed: ObservedLimit): Promise<void> {

@@ -11,6 +11,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Queue } from 'bullmq';
 import type { Logger } from '@flipfix/logger';
 import { JOBS, type RetryPolicy, eventJobId } from '@flipfix/queue';
+import type { ClaimedEvent, RoutedDelivery } from './router';
 
 export interface RelayOptions {
   pool: Pool;
@@ -20,15 +21,18 @@ export interface RelayOptions {
   batchSize?: number;
   /** Backstop poll interval, for NOTIFYs lost while the listener was down. */
   pollMs?: number;
+  /**
+   * Routes the claimed events inside the claim's transaction (ledger rows
+   * written, events marked routed) and returns the deliveries to enqueue
+   * after COMMIT. Without it the relay enqueues one route job per event.
+   */
+  route?: ((client: PoolClient, events: ClaimedEvent[]) => Promise<RoutedDelivery[]>) | undefined;
+  enqueue?: ((deliveries: RoutedDelivery[]) => Promise<void>) | undefined;
 }
 
-interface ClaimedRow {
-  id: string;
-  type: string;
-}
 
 export class OutboxRelay {
-  readonly #o: Required<RelayOptions>;
+  readonly #o: Required<Omit<RelayOptions, 'route' | 'enqueue'>> & Pick<RelayOptions, 'route' | 'enqueue'>;
   #listener: PoolClient | null = null;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
@@ -87,8 +91,8 @@ export class OutboxRelay {
     const client = await this.#o.pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<ClaimedRow>(
-        `SELECT id, type FROM outbox_events
+      const { rows } = await client.query<ClaimedEvent>(
+        `SELECT id, type, entity_type, entity_id, actor_name, payload, created_at FROM outbox_events
           WHERE status = 'pending'
           ORDER BY seq
           LIMIT $1
@@ -99,20 +103,28 @@ export class OutboxRelay {
         await client.query('COMMIT');
         return 0;
       }
-      const opts = JOBS.routeEvent.options(this.#o.retry);
-      await this.#o.queue.addBulk(
-        rows.map((r) => ({
-          name: JOBS.routeEvent.name,
-          data: { eventId: r.id, type: r.type },
-          opts: { ...opts, jobId: eventJobId(r.id) },
-        })),
-      );
+      let routed: RoutedDelivery[] = [];
+      if (this.#o.route) {
+        routed = await this.#o.route(client, rows);
+      } else {
+        const opts = JOBS.routeEvent.options(this.#o.retry);
+        await this.#o.queue.addBulk(
+          rows.map((r) => ({
+            name: JOBS.routeEvent.name,
+            data: { eventId: r.id, type: r.type },
+            opts: { ...opts, jobId: eventJobId(r.id) },
+          })),
+        );
+      }
       await client.query(
         `UPDATE outbox_events SET status = 'published', published_at = now(), attempts = attempts + 1
           WHERE id = ANY($1::uuid[])`,
         [rows.map((r) => r.id)],
       );
       await client.query('COMMIT');
+      // After COMMIT, so no delivery job runs before its ledger row is visible.
+      // A crash right here leaves the rows pending: the reconciler enqueues them.
+      if (routed.length > 0) await this.#o.enqueue?.(routed);
       this.published += rows.length;
       this.#o.log.debug({ count: rows.length }, 'outbox events published');
       return rows.length;

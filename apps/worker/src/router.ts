@@ -158,3 +158,100 @@ export async function enqueueDeliveries(
   if (bot.length) await deps.botQueue.addBulk(bot.map(toJob));
   if (hooks.length && deps.webhookQueue) await deps.webhookQueue.addBulk(hooks.map(toJob));
 }
+
+/** An outbox row as the relay claims it. */
+export interface ClaimedEvent {
+  id: string;
+  type: string;
+  entity_type: string;
+  entity_id: number;
+  actor_name: string | null;
+  payload: unknown;
+  created_at: Date;
+}
+
+/** A ledger row just written, to enqueue once the transaction commits. */
+export interface RoutedDelivery {
+  id: string;
+  target: string;
+  eventId: string;
+}
+
+/**
+ * Routes a batch of claimed events inside the relay's transaction: plans each
+ * one (as {@link routeEvent} does), writes every ledger row with one INSERT,
+ * and marks the events routed. The caller enqueues the returned deliveries
+ * after COMMIT, so no job can run before its row is visible.
+ */
+export async function routeBatch(
+  client: import('pg').PoolClient,
+  deps: Omit<RouterDeps, 'botQueue' | 'webhookQueue' | 'retry'>,
+  events: readonly ClaimedEvent[],
+): Promise<RoutedDelivery[]> {
+  if (events.length === 0) return [];
+  const settings = deps.settings();
+  const hooksOn = settings.deliveryMode !== 'bot';
+  const endpointsByType = new Map<string, string[]>();
+  if (hooksOn) {
+    for (const type of new Set(events.map((e) => e.type))) {
+      endpointsByType.set(type, isEventType(type) ? await deps.webhookEndpointsFor(type) : []);
+    }
+  }
+  const updateIds = events.filter((e) => e.type === 'part_request_update_created').map((e) => e.entity_id);
+  const editsFor = new Map<number, number>();
+  if (updateIds.length > 0) {
+    const { rows } = await client.query<{ id: number; part_request_id: number }>(
+      'SELECT id, part_request_id FROM part_request_updates WHERE id = ANY($1::int[]) AND new_status IS NOT NULL',
+      [updateIds],
+    );
+    for (const r of rows) editsFor.set(r.id, r.part_request_id);
+  }
+
+  const cols = { event: [] as string[], target: [] as string[], key: [] as string[], action: [] as string[], status: [] as string[], error: [] as (string | null)[], digest: [] as (string | null)[] };
+  for (const e of events) {
+    const routed: EventForRouting = {
+      type: e.type,
+      entityType: e.entity_type,
+      entityId: e.entity_id,
+      editsPartRequestId: e.type === 'part_request_update_created' ? (editsFor.get(e.entity_id) ?? null) : null,
+    };
+    const plan = planTargets(routed, settings, deps.defaultChannelId, endpointsByType.get(e.type) ?? []);
+    for (const t of plan) {
+      const hold =
+        deps.holdForDigest && t.target === 'bot' && t.action === 'post' && !t.skipReason
+          ? await deps.holdForDigest(
+              {
+                id: e.id,
+                type: e.type,
+                entityType: e.entity_type,
+                entityId: e.entity_id,
+                actorName: e.actor_name,
+                payload: e.payload,
+                createdAt: e.created_at,
+              } as Parameters<NonNullable<RouterDeps['holdForDigest']>>[0],
+              t,
+            )
+          : null;
+      cols.event.push(e.id);
+      cols.target.push(t.target);
+      cols.key.push(t.targetKey);
+      cols.action.push(t.action);
+      cols.status.push(t.skipReason ? 'skipped' : hold ? 'held' : 'pending');
+      cols.error.push(t.skipReason ?? null);
+      cols.digest.push(hold ?? null);
+    }
+  }
+  const ids = events.map((e) => e.id);
+  const { rows } =
+    cols.event.length === 0
+      ? { rows: [] as { id: string; target: string; event_id: string; status: string }[] }
+      : await client.query<{ id: string; target: string; event_id: string; status: string }>(
+          `INSERT INTO deliveries (event_id, target, target_key, action, status, last_error, digest_key)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::"DeliveryStatus"[], $6::text[], $7::text[])
+           ON CONFLICT (event_id, target, target_key) DO NOTHING
+           RETURNING id, target, event_id, status`,
+          [cols.event, cols.target, cols.key, cols.action, cols.status, cols.error, cols.digest],
+        );
+  await client.query('UPDATE outbox_events SET routed_at = now() WHERE id = ANY($1::uuid[])', [ids]);
+  return rows.filter((r) => r.status === 'pending').map((r) => ({ id: r.id, target: r.target, eventId: r.event_id }));
+}

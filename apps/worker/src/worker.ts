@@ -13,7 +13,7 @@ import { Metrics } from './metrics';
 import { type WindowLimit, SharedRateLimiter } from './rate-limiter';
 import { Reconciler } from './reconciler';
 import { OutboxRelay } from './relay';
-import { routeEvent } from './router';
+import { enqueueDeliveries, routeBatch, routeEvent } from './router';
 import { SettingsCache } from './settings-cache';
 
 export interface WorkerOptions {
@@ -169,7 +169,29 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     w.on('error', (err) => log.error({ err, queue: w.name }, 'queue worker error'));
   }
 
-  const relay = new OutboxRelay({ pool: db.pool, queue: queues.events, log, retry, pollMs: o.relayPollMs ?? 1000 });
+  // The relay routes each claimed batch in its own transaction (one INSERT for
+  // all ledger rows); the events queue and its router serve re-routing by the
+  // reconciler.
+  const routeDeps = {
+    prisma: db.prisma,
+    settings: () => settings.current,
+    defaultChannelId: o.discord.channelId,
+    webhookEndpointsFor: ext.webhookEndpointsFor ?? (async () => []),
+    ...(ext.holdForDigest ? { holdForDigest: ext.holdForDigest } : {}),
+  };
+  const relay = new OutboxRelay({
+    pool: db.pool,
+    queue: queues.events,
+    log,
+    retry,
+    pollMs: o.relayPollMs ?? 1000,
+    route: async (client, events) => {
+      const routed = await routeBatch(client, routeDeps, events);
+      for (const e of events) metrics.eventsRouted.inc({ type: e.type });
+      return routed;
+    },
+    enqueue: (deliveries) => enqueueDeliveries({ botQueue: queues.bot, webhookQueue: queues.webhook, retry }, deliveries),
+  });
   await relay.start();
   const reconciler = new Reconciler({
     prisma: db.prisma,

@@ -46,6 +46,10 @@ export function createDiscordRest(options: DiscordRestOptions): REST {
     retries: 0,
     rejectOnRateLimit: () => true,
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    // The global limit is per bot, not per process: the worker's shared
+    // limiter (Redis) owns it. This client's own per-process counter would
+    // refuse requests that no real limit forbids.
+    globalRequestsPerSecond: Number.MAX_SAFE_INTEGER,
   });
   if (options.token !== undefined && options.token !== '' && options.auth !== false) rest.setToken(options.token);
   return rest;
