@@ -21,7 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createMachine, createTestDatabase } from '@flipfix/db';
 import { startSimulator } from '@flipfix/discord-sim';
-import { Arrivals, deleteRedisPrefix, formatTable, insertOne, type Metric, ROOT, spawnWorker, until, type WorkerProc, workerEnv } from './lib';
+import { Arrivals, buildWorker, deleteRedisPrefix, formatTable, insertOne, type Metric, ROOT, spawnWorker, until, type WorkerProc, workerEnv } from './lib';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,6 +43,8 @@ const [chLimit, chWindow] = (args['channel-limit'] ?? '50/1000').split('/').map(
 const log = (text: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${text}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// Chaos runs the production build of the worker.
+buildWorker();
 const tdb = await createTestDatabase({ max: 10 });
 // Discord's global limit; the channel limit is raised (default 50 per s) so a 20/s
 // stream into one channel is not a flood (flood handling is the benchmark's burst).
@@ -58,7 +60,7 @@ const env = workerEnv(stack, {
 });
 const workers: WorkerProc[] = [];
 const start = async (slot: number) => {
-  const w = spawnWorker({ entry: 'main', env });
+  const w = spawnWorker({ env });
   workers[slot] = w;
   await w.ready;
   return w;

@@ -3,7 +3,7 @@
  * producer that commits real domain rows (the outbox triggers fire per row),
  * reading what reached the simulator, percentiles, RSS, and the result table.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,11 +17,24 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const BASE_URL = 'http://flipfix.bench';
 
 const ENTRIES = {
-  /** apps/worker/src/main.ts: the production entry. */
-  main: path.join(ROOT, 'apps/worker/src/main.ts'),
-  /** bench/worker.ts: the same, with a switch for our limiter. */
-  bench: path.join(ROOT, 'bench/worker.ts'),
+  /** The production build of apps/worker (dist/main.mjs, built by `npm run build`). */
+  main: path.join(ROOT, 'apps/worker/dist/main.mjs'),
 } as const;
+
+/**
+ * The node flags production runs the worker with: read from apps/worker's
+ * `start:prod` script, so the benchmark measures exactly that.
+ */
+function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'apps/worker/package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return (pkg.scripts['start:prod'] ?? '').split(/\s+/).filter((t) => t.startsWith('--'));
+}
+
+/** Builds apps/worker's production bundle (the benchmarks run it). */
+export function buildWorker(): void {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), 'src/main.ts'], { cwd: path.join(ROOT, 'apps/worker'), stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('building apps/worker failed');
+}
 
 export interface WorkerProc {
   child: ChildProcess;
@@ -45,17 +58,16 @@ export interface SpawnOptions {
 }
 
 /**
- * Runs a worker entry as `node --import tsx <entry>`: one process, so
- * SIGKILL and /proc/<pid>/status hit the worker itself (the tsx CLI would
- * put a wrapper process in between that survives nothing and hides the RSS).
+ * Runs the worker's production build as `node <flags> dist/main.mjs`: one
+ * process, so SIGKILL and /proc/<pid>/status hit the worker itself.
  */
 export function spawnWorker(options: SpawnOptions): WorkerProc {
-  const entry = options.entry ?? 'bench';
-  const args = ['--import', 'tsx', ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []), ENTRIES[entry]];
+  const entry = options.entry ?? 'main';
+  const args = [...productionNodeFlags(), ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []), ENTRIES[entry]];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', APP_BASE_URL: BASE_URL, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const output: string[] = [];
   const keep = (text: string) => {
@@ -70,6 +82,9 @@ export function spawnWorker(options: SpawnOptions): WorkerProc {
       if (text.includes('bench worker ready') || text.includes('worker started')) resolve();
     });
     child.stderr?.on('data', (chunk: Buffer) => keep(chunk.toString()));
+    child.on('message', (m) => {
+      if (m === 'ready') resolve();
+    });
     child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it started:\n${output.join('').slice(-3000)}`)));
   });
   ready.catch(() => undefined);

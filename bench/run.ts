@@ -37,6 +37,7 @@ import {
   until,
   type WorkerProc,
   workerEnv,
+  buildWorker,
 } from './lib';
 import { runNaive } from './naive';
 
@@ -58,7 +59,6 @@ const { values: args } = parseArgs({
     'rss-events': { type: 'string' },
     'log-level': { type: 'string' },
     'cpu-prof': { type: 'string' },
-    'rest-global-limit': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -78,7 +78,6 @@ if (args.help) {
   --rss-events <n>          jobs queued while RSS is read (10000)
   --log-level <level>       worker LOG_LEVEL (warn)
   --cpu-prof <dir>          V8 CPU profile of every worker process, written on exit
-  --rest-global-limit off   experiment: lift @discordjs/rest's own per-process 50/s global limit in the workers
 `);
   process.exit(0);
 }
@@ -99,7 +98,6 @@ const config = {
   rssEvents: num(args['rss-events'], 10_000, 2_000),
   logLevel: args['log-level'] ?? 'warn',
   cpuProfDir: args['cpu-prof'] ? path.resolve(args['cpu-prof']) : undefined,
-  restGlobalLimit: args['rest-global-limit'] === 'off' ? 'off' : 'on',
 };
 for (const s of config.only) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
 
@@ -132,7 +130,7 @@ async function openStack(sim: SimOptions): Promise<Stack> {
     async startWorkers(n, env = {}) {
       const started = Array.from({ length: n }, () =>
         spawnWorker({
-          env: workerEnv(stack, { LOG_LEVEL: config.logLevel, BENCH_REST_GLOBAL_LIMIT: config.restGlobalLimit, ...env }),
+          env: workerEnv(stack, { LOG_LEVEL: config.logLevel, ...env }),
           cpuProfDir: config.cpuProfDir,
         }),
       );
@@ -192,7 +190,7 @@ async function stageBreakdown(s: Stack, commits: Map<number, number>, arrivals: 
 async function latency(rate: number, seconds: number): Promise<Metric[]> {
   const name = `latency @ ${rate}/s`;
   return withStack({ rateLimits: NO_LIMITS }, async (s) => {
-    await s.startWorkers(1, { BENCH_RATE_LIMITS: 'off' });
+    await s.startWorkers(1, { DISCORD_RATE_LIMITS: 'off' });
     const arrivals = new Arrivals(s.sim);
     const pool = s.tdb.db.pool;
     // Warm-up: connections, JIT, Lua scripts loaded; not measured.
@@ -242,7 +240,7 @@ async function latency(rate: number, seconds: number): Promise<Metric[]> {
 async function throughput(workers: number, events: number): Promise<Metric[]> {
   const name = `throughput, ${workers} worker${workers > 1 ? 's' : ''}`;
   return withStack({ rateLimits: NO_LIMITS }, async (s) => {
-    const procs = await s.startWorkers(workers, { BENCH_RATE_LIMITS: 'off' });
+    const procs = await s.startWorkers(workers, { DISCORD_RATE_LIMITS: 'off' });
     const arrivals = new Arrivals(s.sim);
     const pool = s.tdb.db.pool;
     const warm = (await insertMany(pool, s.machineId, 50, 'warm-up')).ids;
@@ -298,7 +296,7 @@ async function rss(events: number): Promise<Metric[]> {
     const eventsQueue = openQueue(QUEUES.events, redis, s.prefix);
     try {
       await bot.pause();
-      const [worker] = await s.startWorkers(1, { BENCH_RATE_LIMITS: 'off' });
+      const [worker] = await s.startWorkers(1, { DISCORD_RATE_LIMITS: 'off' });
       const idle = readRss(worker!.pid);
       const ids: number[] = [];
       for (let c = 0; c < 10; c++) ids.push(...(await insertMany(s.tdb.db.pool, s.machineId, Math.ceil(events / 10), `rss ${c}`)).ids);
@@ -419,6 +417,8 @@ async function machine() {
 
 async function main() {
   const startedAt = new Date();
+  log('building the worker (apps/worker/dist/main.mjs), as production runs it');
+  buildWorker();
   const host = await machine();
   log(`machine: ${host.cpus} × ${host.cpuModel}, node ${host.node}, Postgres ${host.postgres}, Redis ${host.redis}`);
   const metrics: Metric[] = [];

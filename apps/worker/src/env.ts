@@ -18,6 +18,12 @@ export const WorkerEnv = BaseEnv.extend({
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   /** How often stalled jobs (of crashed workers) are looked for. */
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  /**
+   * `off`: the shared limiter assumes no Discord rate limits (for a simulator
+   * started without them, as benchmarks do). Limits learned from response
+   * headers and 429s still apply.
+   */
+  DISCORD_RATE_LIMITS: z.enum(['on', 'off']).default('on'),
   QUEUE_PREFIX: z.string().regex(/^[\w-]+$/).default('flipfix'),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;

@@ -34,10 +34,13 @@ const worker = await startWorker({
   reconcileAfterMs: env.RECONCILE_AFTER_SECONDS * 1000,
   lockDurationMs: env.WORKER_LOCK_MS,
   stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+  ...(env.DISCORD_RATE_LIMITS === 'off' ? { rateLimits: { global: null, defaultChannel: null } } : {}),
   // Rich bot features (threads, reactions, digests) and the legacy webhook path.
   extend: withLegacyWebhooks((ctx) => createBotFeatures(ctx)),
 });
 log.info({ discord: discord.simulated ? 'simulator' : 'discord', api: discord.apiUrl }, 'delivering to');
+// A supervisor that spawned us with an IPC channel learns we are ready whatever the log level.
+process.send?.('ready');
 
 const server =
   env.WORKER_METRICS_PORT > 0
