@@ -1,5 +1,7 @@
 # One image for every process (web, worker, simulator, migrations); the
-# compose file picks the command. Runs TypeScript from source with tsx.
+# compose file picks the command. The web app and the worker run their
+# production bundles (apps/*/dist/main.mjs); migrations and the simulator (a
+# development tool) run from source with tsx.
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production \
@@ -9,6 +11,9 @@ COPY scripts ./scripts
 COPY prisma ./prisma
 COPY apps ./apps
 COPY packages ./packages
-# Dev dependencies are needed at run time: tsx runs the sources, prisma generates the client.
-RUN npm ci --include=dev --no-audit --no-fund && npm cache clean --force
+# Dev dependencies are needed: prisma generates the client, esbuild bundles,
+# tsx runs migrations and the simulator.
+RUN npm install --include=dev --no-audit --no-fund \
+ && npm run build --workspace @flipfix/worker --workspace @flipfix/web \
+ && npm cache clean --force
 USER node
