@@ -61,7 +61,7 @@ export interface AfterPostContext {
 type DeliveryRow = NonNullable<Awaited<ReturnType<typeof loadDelivery>>>;
 
 function loadDelivery(prisma: PrismaClient, id: string) {
-  return prisma.delivery.findUnique({ where: { id }, include: { event: true } });
+  return prisma.delivery.findUnique({ relationLoadStrategy: 'join', where: { id }, include: { event: true } });
 }
 
 /** Outcome of one processing run, for logs and tests. */

@@ -53,7 +53,7 @@ export async function loadPostSubject(
   const url = recordUrl(baseUrl, event.entityType, id);
   switch (event.entityType) {
     case 'problem_report': {
-      const r = await prisma.problemReport.findUnique({ where: { id }, include: { machine: true, photos: photosInOrder } });
+      const r = await prisma.problemReport.findUnique({ relationLoadStrategy: 'join', where: { id }, include: { machine: true, photos: photosInOrder } });
       if (r === null) return null;
       return {
         kind: 'problem_report',
@@ -73,6 +73,8 @@ export async function loadPostSubject(
     }
     case 'log_entry': {
       const e = await prisma.logEntry.findUnique({
+        // One query with joins instead of one per relation (this runs once per post).
+        relationLoadStrategy: 'join',
         where: { id },
         include: { machine: true, photos: photosInOrder, problemReport: { select: { id: true, description: true } } },
       });
@@ -98,7 +100,7 @@ export async function loadPostSubject(
       };
     }
     case 'part_request': {
-      const r = await prisma.partRequest.findUnique({ where: { id }, include: { machine: true, photos: photosInOrder } });
+      const r = await prisma.partRequest.findUnique({ relationLoadStrategy: 'join', where: { id }, include: { machine: true, photos: photosInOrder } });
       if (r === null) return null;
       return {
         kind: 'part_request',
@@ -114,6 +116,7 @@ export async function loadPostSubject(
     }
     case 'part_request_update': {
       const u = await prisma.partRequestUpdate.findUnique({
+        relationLoadStrategy: 'join',
         where: { id },
         include: { photos: photosInOrder, partRequest: { include: { machine: true } } },
       });
