@@ -7,9 +7,9 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Simulator } from '@flipfix/discord-sim';
+import { deletePrefix } from '@flipfix/queue';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -151,20 +151,8 @@ export async function readXacts(pool: pg.Pool): Promise<number> {
 }
 
 /** Deletes every key under `prefix:` (SCAN + DEL), leaving other users of this Redis alone. */
-export async function deleteRedisPrefix(prefix: string, redisUrl = REDIS_URL): Promise<number> {
-  const redis = new Redis(redisUrl);
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-  return deleted;
+export function deleteRedisPrefix(prefix: string, redisUrl = REDIS_URL): Promise<number> {
+  return deletePrefix(redisUrl, prefix);
 }
 
 /** Log entries committed by the producer: record id → epoch ms right after COMMIT returned. */

@@ -121,12 +121,7 @@ async function waitForSlot(
 }
 
 async function loadSubject(deps: BotDeliveryDeps, delivery: DeliveryRow): Promise<PostSubject> {
-  const e = delivery.event;
-  const subject = await loadPostSubject(
-    deps.prisma,
-    { type: e.type as EventType, entityType: e.entityType as EntityType, entityId: e.entityId },
-    deps.baseUrl,
-  );
+  const subject = await loadSubjectOrNull(deps, delivery);
   if (!subject) throw new SkipDelivery('the record no longer exists');
   return subject;
 }

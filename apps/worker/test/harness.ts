@@ -3,11 +3,11 @@
  * on a unique Redis prefix, all real, torn down afterwards.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { APIEmbed } from 'discord-api-types/v10';
 import { createTestDatabase, type Db } from '@flipfix/db';
 import { startSimulator, type SimOptions, type Simulator } from '@flipfix/discord-sim';
 import { createLogger } from '@flipfix/logger';
+import { deletePrefix } from '@flipfix/queue';
 import { startWorker, type RunningWorker, type WorkerOptions } from '../src/worker';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -67,17 +67,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
 /** Removes every key under a test prefix. */
 export async function deleteRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
+  await deletePrefix(REDIS_URL, prefix);
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after the timeout. */

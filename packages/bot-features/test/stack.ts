@@ -13,6 +13,7 @@ import { SIM_DEFAULTS } from '@flipfix/config';
 import { createTestDatabase, type Db, updateSettings, type SettingsPatch } from '@flipfix/db';
 import { startSimulator, type SimOptions, type Simulator } from '@flipfix/discord-sim';
 import { createLogger } from '@flipfix/logger';
+import { deletePrefix } from '@flipfix/queue';
 import { startWorker, type RunningWorker, type WorkerOptions } from '@flipfix/worker';
 import { type BotFeatures, type BotFeaturesOptions, createBotFeatures } from '../src/features';
 import { createInteractionsRouter, type InteractionsDeps } from '../src/interactions';
@@ -135,20 +136,12 @@ export async function startFeatureStack(options: FeatureStackOptions = {}): Prom
       for (const w of workers) await w.close();
       await sim.close();
       await tdb.drop();
-      await deleteRedisPrefix(redis, prefix);
+      await deletePrefix(REDIS_URL, prefix);
       await redis.quit();
     },
   };
 }
 
-async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-}
 
 /** Polls `check` until it returns a value other than undefined/false/null, or fails after the timeout. */
 export async function waitFor<T>(

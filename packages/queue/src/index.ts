@@ -133,3 +133,23 @@ export async function ensureJob(queue: Queue, jobId: string, name: string, data:
   await queue.add(name, data, { ...opts, jobId });
   return true;
 }
+
+/**
+ * Deletes every Redis key under `prefix:` (queues, rate-limit windows,
+ * sessions of one deployment or one test run). Returns how many it deleted.
+ */
+export async function deletePrefix(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+  return deleted;
+}
