@@ -37,7 +37,14 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
 }
 
 export async function startTestWeb(
-  options: { discordRest?: REST; discordToken?: string; config?: Partial<WebConfig>; prefix?: string; database?: { url: string; db: Db } } = {},
+  options: {
+    discordRest?: REST;
+    discordToken?: string;
+    config?: Partial<WebConfig>;
+    prefix?: string;
+    database?: { url: string; db: Db };
+    interactions?: { publicKey: string; discordApiUrl: string };
+  } = {},
 ): Promise<TestWeb> {
   const database = options.database ?? (await createTestDatabase());
   const prefix = options.prefix ?? `t-web-${randomBytes(5).toString('hex')}`;
@@ -51,6 +58,7 @@ export async function startTestWeb(
     log: createLogger({ name: 'web-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...(options.discordRest ? { discordRest: options.discordRest } : {}),
     ...(options.discordToken ? { discordToken: options.discordToken } : {}),
+    ...(options.interactions ? { interactions: options.interactions } : {}),
     dashboardQueues: [digestQueue],
     config: {
       adminToken: TEST_ADMIN_TOKEN,
