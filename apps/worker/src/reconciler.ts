@@ -46,7 +46,7 @@ export class Reconciler {
     const cutoff = new Date(Date.now() - this.#o.staleAfterMs);
     const take = this.#o.batchSize ?? 1000;
     const events = await this.#o.prisma.outboxEvent.findMany({
-      where: { status: 'published', routedAt: null, publishedAt: { lt: cutoff } },
+      where: { routedAt: null, publishedAt: { lt: cutoff }, status: 'published' },
       select: { id: true, type: true },
       orderBy: { createdAt: 'asc' },
       take,
