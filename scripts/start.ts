@@ -19,8 +19,8 @@ console.log(`[start] migrating ${redactUrl(env.DATABASE_URL)}`);
 const { applied } = await migrate({ databaseUrl: env.DATABASE_URL, log: (m) => console.log(`[start] ${m}`) });
 console.log(`[start] ${applied.length} migration(s) applied`);
 const db = createDb({ databaseUrl: env.DATABASE_URL, max: 2 });
-const seeded = await seedDemo(db);
-if (seeded) console.log('[start] seeded demo machines');
+const { created } = await seedDemo(db);
+if (created > 0) console.log(`[start] seeded ${created} demo machines`);
 await db.close();
 
 const childEnv: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '1' };
