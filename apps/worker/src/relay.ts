@@ -1,38 +1,35 @@
 /**
- * The outbox relay: moves committed outbox rows into BullMQ.
+ * The outbox relay: moves committed outbox rows into the delivery queues.
  *
  * Rows are claimed by status with FOR UPDATE SKIP LOCKED, never by "id greater
  * than the last one seen": transactions commit out of order, so a cursor would
  * skip a row that committed late. Any number of relays (one per worker
- * process) cooperate safely. The job id is the event id, so a row enqueued
- * twice (a crash between enqueue and commit) is still one job.
+ * process) cooperate safely. Each claimed batch is routed in the claim's
+ * transaction (ledger rows written, events marked published and routed); the
+ * delivery jobs, whose ids are the ledger ids, are added after COMMIT.
  */
 import type { Pool, PoolClient } from 'pg';
-import type { Queue } from 'bullmq';
 import type { Logger } from '@flipfix/logger';
-import { JOBS, type RetryPolicy, eventJobId } from '@flipfix/queue';
 import type { ClaimedEvent, RoutedDelivery } from './router';
 
 export interface RelayOptions {
   pool: Pool;
-  queue: Queue;
   log: Logger;
-  retry: RetryPolicy;
   batchSize?: number;
   /** Backstop poll interval, for NOTIFYs lost while the listener was down. */
   pollMs?: number;
   /**
    * Routes the claimed events inside the claim's transaction (ledger rows
-   * written, events marked routed) and returns the deliveries to enqueue
-   * after COMMIT. Without it the relay enqueues one route job per event.
+   * written, events marked routed) and returns the deliveries to enqueue.
    */
-  route?: ((client: PoolClient, events: ClaimedEvent[]) => Promise<RoutedDelivery[]>) | undefined;
-  enqueue?: ((deliveries: RoutedDelivery[]) => Promise<void>) | undefined;
+  route: (client: PoolClient, events: ClaimedEvent[]) => Promise<RoutedDelivery[]>;
+  /** Enqueues the routed deliveries, after COMMIT. */
+  enqueue: (deliveries: RoutedDelivery[]) => Promise<void>;
 }
 
 
 export class OutboxRelay {
-  readonly #o: Required<Omit<RelayOptions, 'route' | 'enqueue'>> & Pick<RelayOptions, 'route' | 'enqueue'>;
+  readonly #o: Required<RelayOptions>;
   #listener: PoolClient | null = null;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
@@ -103,19 +100,7 @@ export class OutboxRelay {
         await client.query('COMMIT');
         return 0;
       }
-      let routed: RoutedDelivery[] = [];
-      if (this.#o.route) {
-        routed = await this.#o.route(client, rows);
-      } else {
-        const opts = JOBS.routeEvent.options(this.#o.retry);
-        await this.#o.queue.addBulk(
-          rows.map((r) => ({
-            name: JOBS.routeEvent.name,
-            data: { eventId: r.id, type: r.type },
-            opts: { ...opts, jobId: eventJobId(r.id) },
-          })),
-        );
-      }
+      const routed = await this.#o.route(client, rows);
       await client.query(
         `UPDATE outbox_events SET status = 'published', published_at = now(), attempts = attempts + 1
           WHERE id = ANY($1::uuid[])`,
@@ -124,7 +109,7 @@ export class OutboxRelay {
       await client.query('COMMIT');
       // After COMMIT, so no delivery job runs before its ledger row is visible.
       // A crash right here leaves the rows pending: the reconciler enqueues them.
-      if (routed.length > 0) await this.#o.enqueue?.(routed);
+      if (routed.length > 0) await this.#o.enqueue(routed);
       this.published += rows.length;
       this.#o.log.debug({ count: rows.length }, 'outbox events published');
       return rows.length;

@@ -181,9 +181,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   };
   const relay = new OutboxRelay({
     pool: db.pool,
-    queue: queues.events,
     log,
-    retry,
     pollMs: o.relayPollMs ?? 1000,
     route: async (client, events) => {
       const routed = await routeBatch(client, routeDeps, events);
