@@ -102,7 +102,7 @@ export class OutboxRelay {
       }
       const routed = await this.#o.route(client, rows);
       await client.query(
-        `UPDATE outbox_events SET status = 'published', published_at = now(), attempts = attempts + 1
+        `UPDATE outbox_events SET status = 'published', published_at = now(), routed_at = now(), attempts = attempts + 1
           WHERE id = ANY($1::uuid[])`,
         [rows.map((r) => r.id)],
       );

@@ -179,9 +179,10 @@ export interface RoutedDelivery {
 
 /**
  * Routes a batch of claimed events inside the relay's transaction: plans each
- * one (as {@link routeEvent} does), writes every ledger row with one INSERT,
- * and marks the events routed. The caller enqueues the returned deliveries
- * after COMMIT, so no job can run before its row is visible.
+ * one (as {@link routeEvent} does) and writes every ledger row with one
+ * INSERT. The relay marks the events published and routed in the same
+ * transaction and enqueues the returned deliveries after COMMIT, so no job
+ * can run before its row is visible.
  */
 export async function routeBatch(
   client: import('pg').PoolClient,
@@ -241,7 +242,6 @@ export async function routeBatch(
       cols.digest.push(hold ?? null);
     }
   }
-  const ids = events.map((e) => e.id);
   const { rows } =
     cols.event.length === 0
       ? { rows: [] as { id: string; target: string; event_id: string; status: string }[] }
@@ -252,6 +252,5 @@ export async function routeBatch(
            RETURNING id, target, event_id, status`,
           [cols.event, cols.target, cols.key, cols.action, cols.status, cols.error, cols.digest],
         );
-  await client.query('UPDATE outbox_events SET routed_at = now() WHERE id = ANY($1::uuid[])', [ids]);
   return rows.filter((r) => r.status === 'pending').map((r) => ({ id: r.id, target: r.target, eventId: r.event_id }));
 }
