@@ -107,5 +107,26 @@ export function generateDevToken(): string {
   return randomBytes(18).toString('base64url');
 }
 
+/**
+ * Zod issues as `{ field: reason }`, first reason per field: the shape of
+ * every 400 answer (`{ error: 'invalid_request', message, fields }`). Issue
+ * inputs are never copied, so no submitted secret leaks through here.
+ */
+export function fieldsOf(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    let path = issue.path.map(String).join('.');
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0] ?? '';
+      path = path === '' ? key : `${path}.${key}`;
+      message = 'unknown field';
+    }
+    if (path === '') path = 'body';
+    fields[path] ??= message;
+  }
+  return fields;
+}
+
 export { z };
 export { snowflake as SnowflakeSchema, httpUrl as HttpUrlSchema, port as PortSchema };

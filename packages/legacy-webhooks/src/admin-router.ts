@@ -18,6 +18,7 @@
  * `{error: 'conflict', message, fields}` (409). No answer and no log line
  * carries a webhook URL's token.
  */
+import { fieldsOf } from '@flipfix/config';
 import type { REST } from '@discordjs/rest';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
@@ -33,7 +34,7 @@ import {
 } from './endpoints';
 import { rolloutReport } from './parity';
 import { sendWebhookTestMessage } from './test-message';
-import { fieldsOf, type WebhookUrlRules } from './validation';
+import type { WebhookUrlRules } from './validation';
 
 /** Dependencies of {@link createWebhookAdminRouter}. */
 export interface WebhookAdminDeps extends WebhookUrlRules {

@@ -95,22 +95,3 @@ export function updateEndpointSchema(rules: WebhookUrlRules = {}) {
 export type CreateEndpointInput = z.infer<ReturnType<typeof createEndpointSchema>>;
 export type UpdateEndpointInput = z.infer<ReturnType<typeof updateEndpointSchema>>;
 
-/**
- * Zod issues as `{ field: reason }`, first reason per field (the web app's
- * error shape). Issue inputs are never copied, so no URL leaks through here.
- */
-export function fieldsOf(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    let path = issue.path.map(String).join('.');
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys') {
-      const key = issue.keys[0] ?? '';
-      path = path === '' ? key : `${path}.${key}`;
-      message = 'unknown field';
-    }
-    if (path === '') path = 'body';
-    fields[path] ??= message;
-  }
-  return fields;
-}

@@ -5,6 +5,7 @@
  * it holds the webhook's token. Deleting takes a second, confirming form, so
  * it needs no JavaScript.
  */
+import { fieldsOf } from '@flipfix/config';
 import type { REST } from '@discordjs/rest';
 import type { Response, Router } from 'express';
 import { type Db, getSettings, isAppError } from '@flipfix/db';
@@ -23,7 +24,6 @@ import {
   type WebhookEndpointView,
 } from '@flipfix/legacy-webhooks';
 import type { Logger } from '@flipfix/logger';
-import { fieldsOf } from '../http/errors';
 import { type Html, html } from '../views/html';
 import { when } from '../views/pages-common';
 import type { AdminSession } from './auth';

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { z } from '@flipfix/config';
+import { fieldsOf, z } from '@flipfix/config';
 import { AppError, isAppError } from '@flipfix/db';
 import type { Logger } from '@flipfix/logger';
 import { errorPage } from '../views/pages-common';
@@ -34,22 +34,6 @@ export function requestId(): RequestHandler {
   };
 }
 
-/** Zod issues as `{ field: reason }`, first reason per field. */
-export function fieldsOf(error: z.ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    let path = issue.path.map(String).join('.');
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys') {
-      const key = issue.keys[0] ?? '';
-      path = path === '' ? key : `${path}.${key}`;
-      message = 'unknown field';
-    }
-    if (path === '') path = 'body';
-    fields[path] ??= message;
-  }
-  return fields;
-}
 
 interface BodyParserError extends Error {
   type?: string;

@@ -4,7 +4,7 @@
  * the auto-escaping `html` tag.
  */
 import { type Request, type Response, Router } from 'express';
-import { z } from '@flipfix/config';
+import { z, fieldsOf } from '@flipfix/config';
 import {
   createLogEntry,
   createPartRequest,
@@ -29,7 +29,6 @@ import {
   setProblemReportStatus,
 } from '@flipfix/db';
 import { PART_REQUEST_STATUSES, PROBLEM_TYPE_LABELS, PROBLEM_TYPES } from '@flipfix/events';
-import { fieldsOf } from '../http/errors';
 import {
   CreateLogEntryBody,
   CreatePartRequestBody,
