@@ -1,12 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, hasChromium, launchChromium } from '@flipfix/testing';
 import { Routes } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setup } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENS = '/tmp/flipfix-screens';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`viewer e2e skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 describe.skipIf(!hasChromium)('viewer page', () => {
@@ -14,10 +13,7 @@ describe.skipIf(!hasChromium)('viewer page', () => {
   const ctx = setup();
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

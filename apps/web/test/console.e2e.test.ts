@@ -2,9 +2,10 @@
  * The console in Chromium, against the whole pipeline: simulator, worker and
  * web over a fresh database and a unique Redis prefix.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { hasChromium, launchChromium, waitFor } from '@flipfix/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REDIS_URL } from '@flipfix/config';
 import { createTestDatabase, type TestDatabase } from '@flipfix/db';
@@ -14,9 +15,7 @@ import { createLogger } from '@flipfix/logger';
 import { type RunningWorker, startWorker } from '@flipfix/worker';
 import { call, startTestWeb, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENS = '/tmp/flipfix-screens';
-const hasChromium = existsSync(CHROMIUM);
 
 let sim: Simulator;
 let database: TestDatabase;
@@ -28,14 +27,8 @@ let page: Page;
 let machineId: number;
 
 /** Resolves when `check` returns a value (polled against a deadline, not a fixed sleep). */
-async function until<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function until<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  return waitFor(check, { what, timeoutMs, intervalMs: 50 });
 }
 
 async function deliveriesOf(entityType: string, entityId: number) {
@@ -75,10 +68,7 @@ describe.skipIf(!hasChromium)('admin console in a browser', () => {
       config: { defaultChannelId: sim.channelId, discordCacheMs: 0, simulatorUrl: sim.url },
     });
     machineId = (await call(web.url, 'POST', '/api/machines', { name: 'Attack from Mars', shortName: 'AFM' })).body.id;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
   }, 120_000);

@@ -4,9 +4,10 @@
  * count the next record as delivered by both paths. Whole pipeline:
  * simulator, worker (with the legacy webhook path) and web.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { hasChromium, launchChromium, waitFor } from '@flipfix/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBotFeatures } from '@flipfix/bot-features';
 import { DEFAULT_REDIS_URL } from '@flipfix/config';
@@ -18,9 +19,7 @@ import { createLogger } from '@flipfix/logger';
 import { type RunningWorker, startWorker } from '@flipfix/worker';
 import { call, startTestWeb, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENS = '/tmp/flipfix-screens';
-const hasChromium = existsSync(CHROMIUM);
 
 let sim: Simulator;
 let database: TestDatabase;
@@ -30,14 +29,8 @@ let browser: Browser;
 let page: Page;
 
 /** Resolves when `check` returns a value (polled against a deadline, not a fixed sleep). */
-async function until<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function until<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  return waitFor(check, { what, timeoutMs, intervalMs: 50 });
 }
 
 async function shoot(name: string): Promise<void> {
@@ -74,10 +67,7 @@ describe.skipIf(!hasChromium)('webhook endpoints and the rollout in a browser', 
       // Against the simulator, as main.ts sets it: its webhook URLs are not on discord.com.
       config: { defaultChannelId: sim.channelId, discordCacheMs: 0, simulatorUrl: sim.url, allowDevelopmentWebhookUrls: true },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     await page.goto(`${web.url}/admin/webhooks`);
     await page.fill('#token', TEST_ADMIN_TOKEN);

@@ -8,6 +8,8 @@ import { createTestDatabase, type Db } from '@flipfix/db';
 import { startSimulator, type SimOptions, type Simulator } from '@flipfix/discord-sim';
 import { createLogger } from '@flipfix/logger';
 import { deletePrefix } from '@flipfix/queue';
+
+export { waitFor } from '@flipfix/testing';
 import { startWorker, type RunningWorker, type WorkerOptions } from '../src/worker';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -70,24 +72,6 @@ export async function deleteRedisPrefix(prefix: string): Promise<void> {
   await deletePrefix(REDIS_URL, prefix);
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after the timeout. */
-export async function waitFor<T>(
-  check: () => Promise<T | undefined | false | null> | T | undefined | false | null,
-  { timeoutMs = 15_000, intervalMs = 20, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false && v !== null) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 /** Ledger rows of an event type, newest first. */
 export function deliveriesOf(db: Db, where: { type?: string; entityId?: number } = {}) {

@@ -3,15 +3,14 @@
  * signed interaction reaches the endpoint, the report is claimed, the worker
  * edits the post, and the page shows "Claimed by" with the Claim button disabled.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, hasChromium, launchChromium } from '@flipfix/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMachine, createProblemReport, getProblemReport } from '@flipfix/db';
 import { settled, startFeatureStack, type FeatureStack } from './stack';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENS = '/tmp/flipfix-screens';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`claim e2e skipped: ${CHROMIUM} is missing`);
 
 describe.skipIf(!hasChromium)('Claim on the viewer page', () => {
@@ -20,10 +19,7 @@ describe.skipIf(!hasChromium)('Claim on the viewer page', () => {
 
   beforeAll(async () => {
     stack = await startFeatureStack({ interactions: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

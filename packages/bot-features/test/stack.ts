@@ -14,6 +14,10 @@ import { createTestDatabase, type Db, updateSettings, type SettingsPatch } from 
 import { startSimulator, type SimOptions, type Simulator } from '@flipfix/discord-sim';
 import { createLogger } from '@flipfix/logger';
 import { deletePrefix } from '@flipfix/queue';
+
+import { waitFor } from '@flipfix/testing';
+
+export { waitFor };
 import { startWorker, type RunningWorker, type WorkerOptions } from '@flipfix/worker';
 import { type BotFeatures, type BotFeaturesOptions, createBotFeatures } from '../src/features';
 import { createInteractionsRouter, type InteractionsDeps } from '../src/interactions';
@@ -143,24 +147,6 @@ export async function startFeatureStack(options: FeatureStackOptions = {}): Prom
 }
 
 
-/** Polls `check` until it returns a value other than undefined/false/null, or fails after the timeout. */
-export async function waitFor<T>(
-  check: () => Promise<T | undefined | false | null> | T | undefined | false | null,
-  { timeoutMs = 15_000, intervalMs = 20, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false && v !== null) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 /** A stored simulator message's embeds, typed as Discord's. */
 export function embedsOf(message: { embeds: unknown[] } | undefined): APIEmbed[] {
