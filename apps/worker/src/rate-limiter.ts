@@ -157,6 +157,11 @@ export class SharedRateLimiter {
       .exec();
   }
 
+  /** Gives a reserved slot back unused (the request was not sent). */
+  async release(scope: string, slot: string | null): Promise<void> {
+    if (slot === null) return;
+    await this.#redis.multi().zrem(`${this.#prefix}:global`, slot).zrem(`${this.#prefix}:log:${scope}`, slot).exec();
+  }
 
   /** Learns a scope's window from response headers (limit and window length). */
   async observe(scope: string, observed: ObservedLimit): Promise<void> {

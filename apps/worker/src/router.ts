@@ -7,7 +7,7 @@
 import type { Queue } from 'bullmq';
 import { isEventType, type EventType } from '@flipfix/events';
 import type { NotifySettings, OutboxEvent, PrismaClient } from '@flipfix/db';
-import { JOBS, type RetryPolicy, deliveryJobId } from '@flipfix/queue';
+import { DELIVERY_BATCH_MAX, JOBS, type RetryPolicy, deliveryBatchJobId, deliveryJobId } from '@flipfix/queue';
 
 /** One planned delivery. `bot` posts (or edits) with the bot; `webhook` is the legacy path. */
 export interface PlannedTarget {
@@ -135,20 +135,31 @@ export async function routeEvent(deps: RouterDeps, eventId: string): Promise<{ e
   // Enqueue every unfinished delivery of the event (again, after a crash: job ids dedupe).
   const open = await deps.prisma.delivery.findMany({
     where: { eventId: event.id, status: { in: ['pending', 'sending'] } },
-    select: { id: true, target: true },
+    select: { id: true, target: true, action: true },
   });
   const skipped = await deps.prisma.delivery.count({ where: { eventId: event.id, status: 'skipped' } });
-  await enqueueDeliveries(deps, open.map((d) => ({ id: d.id, target: d.target, eventId: event.id })));
+  await enqueueDeliveries(deps, open.map((d) => ({ id: d.id, target: d.target, action: d.action, eventId: event.id })));
   return { enqueued: open.length, skipped };
 }
 
-/** Adds delivery jobs (job id = delivery id) to the right queue. */
+/**
+ * Adds delivery jobs to the right queue: new bot posts in `deliver-many` jobs
+ * of up to DELIVERY_BATCH_MAX (the fast lane), in the given order; edits and
+ * webhook deliveries one job each (job id = delivery id).
+ */
 export async function enqueueDeliveries(
   deps: Pick<RouterDeps, 'botQueue' | 'webhookQueue' | 'retry'>,
-  deliveries: readonly { id: string; target: string; eventId: string }[],
+  deliveries: readonly RoutedDelivery[],
 ): Promise<void> {
   const opts = JOBS.deliver.options(deps.retry);
-  const bot = deliveries.filter((d) => d.target === 'bot');
+  const posts = deliveries.filter((d) => d.target === 'bot' && d.action === 'post');
+  const bot = deliveries.filter((d) => d.target === 'bot' && d.action !== 'post');
+  const many = [];
+  for (let i = 0; i < posts.length; i += DELIVERY_BATCH_MAX) {
+    const ids = posts.slice(i, i + DELIVERY_BATCH_MAX).map((d) => d.id);
+    many.push({ name: JOBS.deliverMany.name, data: { deliveryIds: ids }, opts: { ...JOBS.deliverMany.options(deps.retry), jobId: deliveryBatchJobId(ids[0]!) } });
+  }
+  if (many.length) await deps.botQueue.addBulk(many);
   const hooks = deliveries.filter((d) => d.target === 'webhook');
   const toJob = (d: { id: string; eventId: string }) => ({
     name: JOBS.deliver.name,
@@ -174,6 +185,7 @@ export interface ClaimedEvent {
 export interface RoutedDelivery {
   id: string;
   target: string;
+  action: string;
   eventId: string;
 }
 
@@ -244,13 +256,13 @@ export async function routeBatch(
   }
   const { rows } =
     cols.event.length === 0
-      ? { rows: [] as { id: string; target: string; event_id: string; status: string }[] }
-      : await client.query<{ id: string; target: string; event_id: string; status: string }>(
+      ? { rows: [] as { id: string; target: string; action: string; event_id: string; status: string }[] }
+      : await client.query<{ id: string; target: string; action: string; event_id: string; status: string }>(
           `INSERT INTO deliveries (event_id, target, target_key, action, status, last_error, digest_key)
            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::"DeliveryStatus"[], $6::text[], $7::text[])
            ON CONFLICT (event_id, target, target_key) DO NOTHING
-           RETURNING id, target, event_id, status`,
+           RETURNING id, target, action, event_id, status`,
           [cols.event, cols.target, cols.key, cols.action, cols.status, cols.error, cols.digest],
         );
-  return rows.filter((r) => r.status === 'pending').map((r) => ({ id: r.id, target: r.target, eventId: r.event_id }));
+  return rows.filter((r) => r.status === 'pending').map((r) => ({ id: r.id, target: r.target, action: r.action, eventId: r.event_id }));
 }

@@ -9,6 +9,7 @@ import { createDiscordRest, onRateLimitHeaders } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
 import { createRedis, DEFAULT_PREFIX, DEFAULT_RETRY, deliveryJobId, ensureJob, JOBS, QUEUES, RouteEventJob, type RetryPolicy, openQueue } from '@flipfix/queue';
 import { createBotProcessor, type BotDeliveryDeps } from './bot-delivery';
+import { createFastLane, type HandOff } from './fast-lane';
 import { Metrics } from './metrics';
 import { type WindowLimit, SharedRateLimiter } from './rate-limiter';
 import { Reconciler } from './reconciler';
@@ -141,29 +142,50 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     { ...workerOpts, concurrency: 20 },
   );
 
-  const botWorker = new Worker(
-    QUEUES.bot,
-    createBotProcessor({
-      prisma: db.prisma,
-      rest,
-      botToken: o.discord.token,
-      batching: o.batching ?? true,
-      requeue: async (ids) => {
-        const rows = await db.prisma.delivery.findMany({ where: { id: { in: [...ids] } }, select: { id: true, eventId: true } });
-        for (const d of rows) {
-          await ensureJob(queues.bot, deliveryJobId(d.id), JOBS.deliver.name, { deliveryId: d.id, eventId: d.eventId }, JOBS.deliver.options(retry));
-        }
-      },
-      limiter,
-      settings: () => settings.current,
-      baseUrl: o.baseUrl,
-      log,
-      metrics,
-      ...(ext.afterPost ? { afterPost: ext.afterPost } : {}),
-      ...(ext.resolveChannel ? { resolveChannel: ext.resolveChannel } : {}),
-    }),
-    { ...workerOpts, concurrency: o.concurrency ?? 50 },
-  );
+  // Gives deliveries `deliver` jobs of their own (from the fast lane, or
+  // released from a flood batch they did not fit in).
+  const handOff = async (items: readonly HandOff[]) => {
+    await Promise.all(
+      items.map((h) =>
+        ensureJob(
+          queues.bot,
+          deliveryJobId(h.deliveryId),
+          JOBS.deliver.name,
+          { deliveryId: h.deliveryId, eventId: h.eventId, ...(h.backlog ? { backlog: true } : {}) },
+          {
+            ...JOBS.deliver.options(retry),
+            ...(h.delayMs ? { delay: Math.ceil(h.delayMs) } : {}),
+            ...(h.attempts ? { attempts: h.attempts } : {}),
+          },
+        ),
+      ),
+    );
+  };
+  const botDeps = {
+    prisma: db.prisma,
+    rest,
+    botToken: o.discord.token,
+    batching: o.batching ?? true,
+    limiter,
+    settings: () => settings.current,
+    baseUrl: o.baseUrl,
+    log,
+    metrics,
+    ...(ext.afterPost ? { afterPost: ext.afterPost } : {}),
+    ...(ext.resolveChannel ? { resolveChannel: ext.resolveChannel } : {}),
+  } satisfies BotDeliveryDeps;
+  const single = createBotProcessor({
+    ...botDeps,
+    requeue: async (ids) => {
+      const rows = await db.prisma.delivery.findMany({ where: { id: { in: [...ids] } }, select: { id: true, eventId: true } });
+      await handOff(rows.map((d) => ({ deliveryId: d.id, eventId: d.eventId })));
+    },
+  });
+  const fastLane = createFastLane({ ...botDeps, pool: db.pool, retry, handOff });
+  const botWorker = new Worker(QUEUES.bot, (job, token) => (job.name === JOBS.deliverMany.name ? fastLane(job) : single(job, token)), {
+    ...workerOpts,
+    concurrency: o.concurrency ?? 50,
+  });
 
   for (const w of [routerWorker, botWorker, ...(ext.workers ?? [])]) {
     w.on('error', (err) => log.error({ err, queue: w.name }, 'queue worker error'));

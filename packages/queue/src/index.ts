@@ -34,6 +34,19 @@ export const DeliveryJob = z.object({
 });
 export type DeliveryJob = z.infer<typeof DeliveryJob>;
 
+/** Most deliveries one `deliver-many` job carries. */
+export const DELIVERY_BATCH_MAX = 25;
+
+/**
+ * Several new bot posts in one job (the fast lane): the relay adds one per
+ * routed batch instead of one job per post. The processor posts what it can
+ * right away and gives every other delivery in it a `deliver` job of its own.
+ */
+export const DeliveryBatchJob = z.object({
+  deliveryIds: z.array(z.uuid()).min(1).max(DELIVERY_BATCH_MAX),
+});
+export type DeliveryBatchJob = z.infer<typeof DeliveryBatchJob>;
+
 /** Retry policy for deliveries: exponential backoff with jitter, owned by BullMQ. */
 export interface RetryPolicy {
   attempts: number;
@@ -66,6 +79,19 @@ export const JOBS = {
     options: (retry: RetryPolicy): JobsOptions => ({
       attempts: retry.attempts,
       backoff: { type: 'exponential', delay: retry.backoffMs, jitter: retry.jitter },
+      removeOnComplete: { count: 1000, age: 3600 },
+      removeOnFail: { count: 5000 },
+    }),
+  },
+  deliverMany: {
+    queue: QUEUES.bot,
+    name: 'deliver-many',
+    schema: DeliveryBatchJob,
+    // Only infrastructure errors (Postgres, Redis) fail this job: a failed
+    // post is handed to a job of its own with the full retry policy.
+    options: (retry: RetryPolicy): JobsOptions => ({
+      attempts: retry.attempts,
+      backoff: { type: 'exponential', delay: Math.min(retry.backoffMs, 5_000), jitter: retry.jitter },
       removeOnComplete: { count: 1000, age: 3600 },
       removeOnFail: { count: 5000 },
     }),
@@ -111,6 +137,10 @@ export function openAllQueues(connection: Redis, prefix = DEFAULT_PREFIX): Recor
  */
 export function deliveryJobId(deliveryId: string): string {
   return `d-${deliveryId}`;
+}
+/** A `deliver-many` job is named after its first delivery. */
+export function deliveryBatchJobId(firstDeliveryId: string): string {
+  return `m-${firstDeliveryId}`;
 }
 export function eventJobId(eventId: string): string {
   return `e-${eventId}`;

@@ -1,0 +1,281 @@
+/**
+ * The fast lane: one `deliver-many` job carries the new bot posts of one
+ * relay batch (up to DELIVERY_BATCH_MAX), so a steady stream costs one
+ * BullMQ job, a handful of SQL statements and one HTTP request per post,
+ * instead of a job and several statements per post.
+ *
+ * The rule it keeps: every delivery in the job is either posted here, or
+ * ends up with a `deliver` job of its own (the single path in bot-delivery,
+ * which owns flood batching, edits and retries). So:
+ *  - a post whose channel is out of slots (or down to the last slot, which
+ *    flood batching takes) is handed to its own job, marked as backlog;
+ *  - a post that failed for a transient reason is handed off claimed, so its
+ *    own job resends it under the same nonce (never a second message);
+ *  - a 429 hands the post off unclaimed (Discord did not create it), delayed
+ *    by Retry-After; a permanent failure is written to the ledger at once;
+ *  - a row this job finds already claimed (an earlier run of the job was
+ *    cut off, or another job holds it) is handed off, and its own job sorts
+ *    it out with the ledger and the nonce;
+ *  - an edit is handed off (the relay only puts new posts here).
+ */
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { Pool } from 'pg';
+import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { loadPostSubjects } from '@flipfix/db';
+import type { EntityType, EventType, PostSubject } from '@flipfix/events';
+import { classifyDiscordError, formatPost, nonceFor, postMessage } from '@flipfix/discord';
+import { DeliveryBatchJob, type RetryPolicy } from '@flipfix/queue';
+import type { BotDeliveryDeps } from './bot-delivery';
+
+/** A delivery given a `deliver` job of its own. */
+export interface HandOff {
+  deliveryId: string;
+  eventId: string;
+  /** Its channel has a backlog: when its turn comes, it leads a flood batch. */
+  backlog?: boolean;
+  delayMs?: number;
+  /** Attempts its own job gets (fewer after a failed first attempt here). */
+  attempts?: number;
+}
+
+export interface FastLaneDeps
+  extends Pick<
+    BotDeliveryDeps,
+    'prisma' | 'rest' | 'botToken' | 'limiter' | 'settings' | 'baseUrl' | 'log' | 'metrics' | 'afterPost' | 'resolveChannel' | 'batching'
+  > {
+  pool: Pool;
+  retry: RetryPolicy;
+  handOff: (items: readonly HandOff[]) => Promise<void>;
+}
+
+/** What one `deliver-many` run did, for logs, the dashboard and tests. */
+export interface FastLaneResult {
+  delivered: number;
+  handedOff: number;
+  skipped: number;
+  failed: number;
+}
+
+interface LedgerRow {
+  id: string;
+  event_id: string;
+  target: string;
+  target_key: string;
+  action: string;
+  status: string;
+  batch_id: string | null;
+  type: string;
+  entity_type: string;
+  entity_id: number;
+  event_created_at: Date;
+}
+
+interface Ready {
+  row: LedgerRow;
+  subject: PostSubject;
+  channelId: string;
+  slot: string | null;
+  body: RESTPostAPIChannelMessageJSONBody;
+}
+
+/** The processor for `deliver-many` jobs. */
+export function createFastLane(deps: FastLaneDeps) {
+  return async (job: Job): Promise<FastLaneResult> => {
+    const parsed = DeliveryBatchJob.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.message}`);
+    const result: FastLaneResult = { delivered: 0, handedOff: 0, skipped: 0, failed: 0 };
+    const handOffs: HandOff[] = [];
+    try {
+      await run(deps, parsed.data.deliveryIds, result, handOffs);
+    } finally {
+      // Hand-offs decided before an error are still given their jobs; the
+      // rest are found again when BullMQ retries this job.
+      if (handOffs.length > 0) await deps.handOff(handOffs);
+      result.handedOff = handOffs.length;
+    }
+    return result;
+  };
+}
+
+async function run(deps: FastLaneDeps, ids: readonly string[], result: FastLaneResult, handOffs: HandOff[]): Promise<void> {
+  const { rows } = await deps.pool.query<LedgerRow>(
+    `SELECT d.id, d.event_id, d.target, d.target_key, d.action, d.status, d.batch_id,
+            e.type, e.entity_type, e.entity_id, e.created_at AS event_created_at
+       FROM deliveries d JOIN outbox_events e ON e.id = d.event_id
+      WHERE d.id = ANY($1::uuid[])
+      ORDER BY e.seq`,
+    [ids],
+  );
+  const fresh: LedgerRow[] = [];
+  for (const r of rows) {
+    // Delivered, skipped, failed or held: nothing to do here.
+    if (r.status !== 'pending' && r.status !== 'sending') continue;
+    if (r.target === 'bot' && r.action === 'post' && r.status === 'pending' && r.batch_id === null) fresh.push(r);
+    else handOffs.push({ deliveryId: r.id, eventId: r.event_id });
+  }
+  if (fresh.length === 0) return;
+
+  const subjects = await loadPostSubjects(
+    deps.prisma,
+    fresh.map((r) => ({ type: r.type as EventType, entityType: r.entity_type as EntityType, entityId: r.entity_id })),
+    deps.baseUrl,
+  );
+  const gone = fresh.filter((_, i) => subjects[i] === null).map((r) => r.id);
+  if (gone.length > 0) {
+    const skipped = await deps.pool.query(
+      `UPDATE deliveries SET status = 'skipped', last_error = 'the record no longer exists', updated_at = now()
+        WHERE id = ANY($1::uuid[]) AND status = 'pending' AND batch_id IS NULL`,
+      [gone],
+    );
+    result.skipped += skipped.rowCount ?? 0;
+  }
+
+  const settings = deps.settings();
+  const roleMention = settings.unplayableRoleId ? { roleId: settings.unplayableRoleId } : null;
+  // Channels out of slots for now: the rest of their posts go to their own jobs.
+  const saturated = new Set<string>();
+  const ready: Ready[] = [];
+  for (const [i, row] of fresh.entries()) {
+    const subject = subjects[i];
+    if (!subject) continue;
+    const channelId = deps.resolveChannel ? await deps.resolveChannel(subject, row.target_key) : row.target_key;
+    if (saturated.has(channelId)) {
+      handOffs.push({ deliveryId: row.id, eventId: row.event_id, backlog: true });
+      continue;
+    }
+    const { waitMs, remaining, slot } = await deps.limiter.reserveSlot(channelId);
+    // The window's last slot goes to a flood batch leader (the single path),
+    // as it does when a post's own job takes it.
+    const floodBatching = deps.batching !== false && !settings.threadsEnabled && channelId === row.target_key;
+    if (waitMs > 0 || (remaining === 0 && floodBatching)) {
+      if (waitMs > 0) deps.metrics.rateLimitWaits.inc();
+      await deps.limiter.release(channelId, slot);
+      saturated.add(channelId);
+      handOffs.push({ deliveryId: row.id, eventId: row.event_id, backlog: true });
+      continue;
+    }
+    ready.push({ row, subject, channelId, slot, body: formatPost(subject, { baseUrl: deps.baseUrl, mode: 'bot', roleMention }) });
+  }
+  if (ready.length === 0) return;
+
+  // The same once-only claim as a single post (batch_id = its own id), for all at once.
+  const claimed = await deps.pool.query<{ id: string }>(
+    `UPDATE deliveries SET batch_id = id, status = 'sending', attempts = attempts + 1,
+            first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
+      WHERE id = ANY($1::uuid[]) AND status = 'pending' AND batch_id IS NULL
+      RETURNING id`,
+    [ready.map((p) => p.row.id)],
+  );
+  const mine = new Set(claimed.rows.map((r) => r.id));
+  const sending: Ready[] = [];
+  for (const p of ready) {
+    if (mine.has(p.row.id)) sending.push(p);
+    // Taken by another job in the meantime: that job posts it.
+    else await deps.limiter.release(p.channelId, p.slot);
+  }
+
+  const outcomes = await Promise.all(
+    sending.map(async (p) => {
+      const started = Date.now();
+      try {
+        const message = await postMessage(deps.rest, p.channelId, p.body, { nonce: nonceFor(p.row.id) });
+        return { p, messageId: message.id, callMs: Date.now() - started, err: null };
+      } catch (err) {
+        return { p, messageId: null, callMs: Date.now() - started, err };
+      } finally {
+        await deps.limiter.settle(p.channelId, p.slot).catch(() => undefined);
+      }
+    }),
+  );
+
+  const posted = outcomes.filter((o) => o.messageId !== null);
+  if (posted.length > 0) {
+    await deps.pool.query(
+      `UPDATE deliveries d
+          SET status = 'delivered', discord_channel_id = u.channel_id, discord_message_id = u.message_id,
+              embed_index = 0, batch_id = NULL, payload = u.payload, last_error = NULL, error_class = NULL,
+              delivered_at = now(), updated_at = now()
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) AS u(id, channel_id, message_id, payload)
+        WHERE d.id = u.id`,
+      [posted.map((o) => o.p.row.id), posted.map((o) => o.p.channelId), posted.map((o) => o.messageId), posted.map((o) => JSON.stringify(o.p.body))],
+    );
+    result.delivered += posted.length;
+    for (const o of posted) {
+      deps.metrics.observeDelivered('bot', o.p.row.event_created_at, o.callMs);
+      deps.log.info(
+        { deliveryId: o.p.row.id, eventId: o.p.row.event_id, type: o.p.row.type, channelId: o.p.channelId, messageId: o.messageId },
+        'posted to discord',
+      );
+    }
+    if (deps.afterPost) {
+      const afterPost = deps.afterPost;
+      await Promise.all(
+        posted.map((o) =>
+          afterPost({
+            deliveryId: o.p.row.id,
+            eventType: o.p.row.type as EventType,
+            subject: o.p.subject,
+            channelId: o.p.channelId,
+            messageId: o.messageId!,
+          }).catch((err) => deps.log.warn({ err, deliveryId: o.p.row.id }, 'post-delivery step failed')),
+        ),
+      );
+    }
+  }
+
+  for (const o of outcomes) {
+    if (o.messageId !== null) continue;
+    const { row, channelId } = o.p;
+    const c = classifyDiscordError(o.err);
+    const log = deps.log.child({ deliveryId: row.id, eventId: row.event_id, type: row.type });
+    if (c.kind === 'rate_limited') {
+      // Discord did not create the message: the post goes back unclaimed,
+      // so its own job can lead (or join) a flood batch.
+      deps.metrics.discord429.inc();
+      await deps.limiter.block(c.global ? 'global' : channelId, c.retryAfterMs);
+      await deps.pool.query(
+        `UPDATE deliveries SET status = 'pending', batch_id = NULL, last_error = $2, error_class = 'rate_limited', updated_at = now()
+          WHERE id = $1::uuid`,
+        [row.id, `rate limited by Discord, retrying in ${Math.ceil(c.retryAfterMs)} ms`],
+      );
+      log.warn({ retryAfterMs: c.retryAfterMs, global: c.global }, 'rate limited by discord');
+      handOffs.push({ deliveryId: row.id, eventId: row.event_id, backlog: true, delayMs: c.retryAfterMs });
+    } else if (c.kind === 'permanent') {
+      if (c.target === 'token') deps.rest.setToken(deps.botToken);
+      await deps.pool.query(
+        `UPDATE deliveries SET status = 'failed', last_error = $2, error_class = $3, updated_at = now() WHERE id = $1::uuid`,
+        [row.id, c.reason, `permanent:${c.target}`],
+      );
+      result.failed += 1;
+      deps.metrics.deliveryOutcome.inc({ target: 'bot', outcome: 'failed' });
+      log.error({ reason: c.reason, code: c.code, status: c.status }, 'delivery failed permanently');
+    } else if (deps.retry.attempts <= 1) {
+      await deps.pool.query(
+        `UPDATE deliveries SET status = 'failed', last_error = $2, error_class = 'transient', updated_at = now() WHERE id = $1::uuid`,
+        [row.id, c.reason],
+      );
+      result.failed += 1;
+      deps.metrics.deliveryOutcome.inc({ target: 'bot', outcome: 'failed' });
+      log.warn({ reason: c.reason, attempt: 1, of: 1 }, 'delivery failed after retries');
+    } else {
+      // The request may have reached Discord: the claim stays, and the
+      // post's own job resends it under the same nonce after the first backoff.
+      await deps.pool.query(
+        `UPDATE deliveries SET status = 'pending', last_error = $2, error_class = 'transient', updated_at = now() WHERE id = $1::uuid`,
+        [row.id, c.reason],
+      );
+      log.warn({ reason: c.reason, attempt: 1, of: deps.retry.attempts }, 'delivery failed; will retry');
+      handOffs.push({
+        deliveryId: row.id,
+        eventId: row.event_id,
+        delayMs: firstBackoffMs(deps.retry),
+        attempts: Math.max(1, deps.retry.attempts - 1),
+      });
+    }
+  }
+}
+
+/** The delay BullMQ's exponential backoff gives a first retry, jitter included. */
+export function firstBackoffMs(retry: RetryPolicy): number {
+  return Math.round(retry.backoffMs * (1 - retry.jitter * Math.random()));
+}
