@@ -270,6 +270,15 @@ async function throughput(workers: number, events: number): Promise<Metric[]> {
     const arrived = arrivals.countOf(ids);
     const seconds = (last - firstCommit) / 1000;
     const rate = arrived / seconds;
+    // When each stage had seen its last event: where the time went.
+    const { rows: [stages] } = await pool.query<{ published: number; claimed: number; delivered: number }>(
+      `SELECT extract(epoch FROM max(e.published_at)) * 1000 AS published,
+              extract(epoch FROM max(d.first_attempt_at)) * 1000 AS claimed,
+              extract(epoch FROM max(d.delivered_at)) * 1000 AS delivered
+         FROM outbox_events e JOIN deliveries d ON d.event_id = e.id
+        WHERE e.entity_type = 'log_entry' AND e.entity_id = ANY($1::int[])`,
+      [ids],
+    );
     const peak = Math.max(...procs.map((p) => readRss(p.pid).peakMb));
     const cpuMs = procs.reduce((sum, p, i) => sum + readCpuMs(p.pid) - cpuBefore[i]!, 0);
     // Postgres flushes its counters at most once a second; the 10 producer transactions are subtracted.
@@ -280,6 +289,13 @@ async function throughput(workers: number, events: number): Promise<Metric[]> {
       { scenario: name, metric: 'first commit → last message', value: seconds, unit: 's' },
       { scenario: name, metric: 'throughput', value: rate, unit: 'events/s', target: '≥ 1000/s', pass: all && rate >= 1000 },
       { scenario: name, metric: 'duplicates', value: dup },
+      {
+        scenario: name,
+        metric: 'last event relayed / claimed / recorded',
+        value: `${round((Number(stages!.published) - firstCommit) / 1000)} / ${round((Number(stages!.claimed) - firstCommit) / 1000)} / ${round((Number(stages!.delivered) - firstCommit) / 1000)}`,
+        unit: 's',
+        note: 'after the first commit (ledger timestamps)',
+      },
       { scenario: name, metric: 'peak RSS (max of workers)', value: peak, unit: 'MB' },
       { scenario: name, metric: 'worker CPU per event', value: cpuMs / arrived, unit: 'ms', note: `all worker processes; ${round(cpuMs / 1000)} s CPU in total` },
       { scenario: name, metric: 'Postgres transactions per event', value: xacts / arrived, note: 'each single statement outside BEGIN counts as one' },
@@ -362,6 +378,13 @@ async function burst(workers: number, events: number, timeoutS: number): Promise
       { scenario: name, metric: 'invalid requests', value: stats.invalidRequests },
       { scenario: name, metric: 'messages used', value: stats.messagesCreated, note: `${round(arrived / Math.max(1, stats.messagesCreated))} events per message` },
       { scenario: name, metric: 'duplicates', value: dup },
+      {
+        scenario: name,
+        metric: 'last event relayed / claimed / recorded',
+        value: `${round((Number(stages!.published) - firstCommit) / 1000)} / ${round((Number(stages!.claimed) - firstCommit) / 1000)} / ${round((Number(stages!.delivered) - firstCommit) / 1000)}`,
+        unit: 's',
+        note: 'after the first commit (ledger timestamps)',
+      },
     ];
     return { metrics, figures: { workers, drainMs, extrapolated: !drained, rateLimited: stats.rateLimited } };
   });

@@ -8,6 +8,11 @@ export const WorkerEnv = BaseEnv.extend({
   DELIVERY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   /** First retry delay in ms; doubles each attempt, with jitter. */
   DELIVERY_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(28_000),
+  /**
+   * REST clients the worker spreads new posts over: one client sends a
+   * channel's requests one at a time, several keep several in flight.
+   */
+  DISCORD_REST_CLIENTS: z.coerce.number().int().min(1).max(64).default(8),
   /** HTTP timeout for one Discord request. */
   DISCORD_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   /** Re-enqueue events and deliveries not finished after this many seconds. */

@@ -20,6 +20,7 @@
  */
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Pool } from 'pg';
+import type { REST } from '@discordjs/rest';
 import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { loadPostSubjects } from '@flipfix/db';
 import type { EntityType, EventType, PostSubject } from '@flipfix/events';
@@ -46,6 +47,11 @@ export interface FastLaneDeps
   pool: Pool;
   retry: RetryPolicy;
   handOff: (items: readonly HandOff[]) => Promise<void>;
+  /**
+   * Clients to spread posts over, round robin (default: `rest` alone). One
+   * client sends a channel's posts one at a time; several keep several in flight.
+   */
+  posters?: readonly REST[];
 }
 
 /** What one `deliver-many` run did, for logs, the dashboard and tests. */
@@ -80,13 +86,19 @@ interface Ready {
 
 /** The processor for `deliver-many` jobs. */
 export function createFastLane(deps: FastLaneDeps) {
+  const posters = deps.posters?.length ? deps.posters : [deps.rest];
+  let turn = 0;
+  const nextPoster = () => posters[turn++ % posters.length]!;
+  const setToken = () => {
+    for (const client of posters) client.setToken(deps.botToken);
+  };
   return async (job: Job): Promise<FastLaneResult> => {
     const parsed = DeliveryBatchJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.message}`);
     const result: FastLaneResult = { delivered: 0, handedOff: 0, skipped: 0, failed: 0 };
     const handOffs: HandOff[] = [];
     try {
-      await run(deps, parsed.data.deliveryIds, result, handOffs);
+      await run(deps, { nextPoster, setToken }, parsed.data.deliveryIds, result, handOffs);
     } finally {
       // Hand-offs decided before an error are still given their jobs; the
       // rest are found again when BullMQ retries this job.
@@ -97,7 +109,10 @@ export function createFastLane(deps: FastLaneDeps) {
   };
 }
 
-async function run(deps: FastLaneDeps, ids: readonly string[], result: FastLaneResult, handOffs: HandOff[]): Promise<void> {
+async function run(
+  deps: FastLaneDeps,
+  rest: { nextPoster: () => REST; setToken: () => void },
+  ids: readonly string[], result: FastLaneResult, handOffs: HandOff[]): Promise<void> {
   const { rows } = await deps.pool.query<LedgerRow>(
     `SELECT d.id, d.event_id, d.target, d.target_key, d.action, d.status, d.batch_id,
             e.type, e.entity_type, e.entity_id, e.created_at AS event_created_at
@@ -132,30 +147,34 @@ async function run(deps: FastLaneDeps, ids: readonly string[], result: FastLaneR
 
   const settings = deps.settings();
   const roleMention = settings.unplayableRoleId ? { roleId: settings.unplayableRoleId } : null;
-  // Channels out of slots for now: the rest of their posts go to their own jobs.
-  const saturated = new Set<string>();
-  const ready: Ready[] = [];
+  const candidates: { row: LedgerRow; subject: PostSubject; channelId: string }[] = [];
   for (const [i, row] of fresh.entries()) {
     const subject = subjects[i];
     if (!subject) continue;
     const channelId = deps.resolveChannel ? await deps.resolveChannel(subject, row.target_key) : row.target_key;
-    if (saturated.has(channelId)) {
-      handOffs.push({ deliveryId: row.id, eventId: row.event_id, backlog: true });
-      continue;
-    }
-    const { waitMs, remaining, slot } = await deps.limiter.reserveSlot(channelId);
+    candidates.push({ row, subject, channelId });
+  }
+  // One slot per post, asked for all at once (Redis answers them in order).
+  const slots = await Promise.all(candidates.map((c) => deps.limiter.reserveSlot(c.channelId)));
+  // Channels out of slots for now: the rest of their posts go to their own jobs.
+  const saturated = new Set<string>();
+  const ready: Ready[] = [];
+  const unused: Promise<void>[] = [];
+  for (const [i, { row, subject, channelId }] of candidates.entries()) {
+    const { waitMs, remaining, slot } = slots[i]!;
     // The window's last slot goes to a flood batch leader (the single path),
     // as it does when a post's own job takes it.
     const floodBatching = deps.batching !== false && !settings.threadsEnabled && channelId === row.target_key;
-    if (waitMs > 0 || (remaining === 0 && floodBatching)) {
+    if (saturated.has(channelId) || waitMs > 0 || (remaining === 0 && floodBatching)) {
       if (waitMs > 0) deps.metrics.rateLimitWaits.inc();
-      await deps.limiter.release(channelId, slot);
+      unused.push(deps.limiter.release(channelId, slot));
       saturated.add(channelId);
       handOffs.push({ deliveryId: row.id, eventId: row.event_id, backlog: true });
       continue;
     }
     ready.push({ row, subject, channelId, slot, body: formatPost(subject, { baseUrl: deps.baseUrl, mode: 'bot', roleMention }) });
   }
+  await Promise.all(unused);
   if (ready.length === 0) return;
 
   // The same once-only claim as a single post (batch_id = its own id), for all at once.
@@ -178,7 +197,7 @@ async function run(deps: FastLaneDeps, ids: readonly string[], result: FastLaneR
     sending.map(async (p) => {
       const started = Date.now();
       try {
-        const message = await postMessage(deps.rest, p.channelId, p.body, { nonce: nonceFor(p.row.id) });
+        const message = await postMessage(rest.nextPoster(), p.channelId, p.body, { nonce: nonceFor(p.row.id) });
         return { p, messageId: message.id, callMs: Date.now() - started, err: null };
       } catch (err) {
         return { p, messageId: null, callMs: Date.now() - started, err };
@@ -241,7 +260,8 @@ async function run(deps: FastLaneDeps, ids: readonly string[], result: FastLaneR
       log.warn({ retryAfterMs: c.retryAfterMs, global: c.global }, 'rate limited by discord');
       handOffs.push({ deliveryId: row.id, eventId: row.event_id, backlog: true, delayMs: c.retryAfterMs });
     } else if (c.kind === 'permanent') {
-      if (c.target === 'token') deps.rest.setToken(deps.botToken);
+      // @discordjs/rest forgets its token after a 401.
+      if (c.target === 'token') rest.setToken();
       await deps.pool.query(
         `UPDATE deliveries SET status = 'failed', last_error = $2, error_class = $3, updated_at = now() WHERE id = $1::uuid`,
         [row.id, c.reason, `permanent:${c.target}`],

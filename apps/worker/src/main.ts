@@ -30,6 +30,7 @@ const worker = await startWorker({
   log,
   metrics,
   concurrency: env.WORKER_CONCURRENCY,
+  restClients: env.DISCORD_REST_CLIENTS,
   retry: { attempts: env.DELIVERY_ATTEMPTS, backoffMs: env.DELIVERY_BACKOFF_MS, jitter: 0.5 },
   reconcileAfterMs: env.RECONCILE_AFTER_SECONDS * 1000,
   lockDurationMs: env.WORKER_LOCK_MS,

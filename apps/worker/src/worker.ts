@@ -5,7 +5,7 @@
 import { type Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createDb, type Db } from '@flipfix/db';
-import { createDiscordRest, onRateLimitHeaders } from '@flipfix/discord';
+import { createDiscordRestPool, onRateLimitHeaders } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
 import { createRedis, DEFAULT_PREFIX, DEFAULT_RETRY, deliveryJobId, ensureJob, JOBS, QUEUES, RouteEventJob, type RetryPolicy, openQueue } from '@flipfix/queue';
 import { createBotProcessor, type BotDeliveryDeps } from './bot-delivery';
@@ -26,6 +26,8 @@ export interface WorkerOptions {
   discord: { token: string; apiUrl: string; channelId: string; timeoutMs?: number };
   log: Logger;
   concurrency?: number;
+  /** REST clients the fast lane spreads posts over (default 8). */
+  restClients?: number;
   retry?: RetryPolicy;
   /** Shared rate limits; `null` turns one off (benchmarks against a simulator without limits). */
   rateLimits?: { global?: WindowLimit | null; defaultChannel?: WindowLimit | null };
@@ -97,14 +99,23 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const settings = new SettingsCache({ prisma: db.prisma, pool: db.pool, log });
   await settings.start();
 
-  const rest = createDiscordRest({ token: o.discord.token, apiUrl: o.discord.apiUrl, timeoutMs: o.discord.timeoutMs ?? 15_000 });
-  onRateLimitHeaders(rest, (info) => {
-    const scope = limiterScope(info.route, info.majorParameter);
-    if (scope && info.limit !== null && info.resetAfterMs !== null) {
-      const observed = { limit: info.limit, remaining: info.remaining ?? 0, resetAfterMs: info.resetAfterMs };
-      void limiter.observe(scope, observed).catch(() => undefined);
-    }
-  });
+  // Several clients, so that posts to one channel are not sent strictly one
+  // after another (see createDiscordRestPool); the first one serves the
+  // single path (edits, flood batches, retries).
+  const posters = createDiscordRestPool(
+    { token: o.discord.token, apiUrl: o.discord.apiUrl, timeoutMs: o.discord.timeoutMs ?? 15_000 },
+    o.restClients ?? 8,
+  );
+  const rest = posters[0]!;
+  for (const client of posters) {
+    onRateLimitHeaders(client, (info) => {
+      const scope = limiterScope(info.route, info.majorParameter);
+      if (scope && info.limit !== null && info.resetAfterMs !== null) {
+        const observed = { limit: info.limit, remaining: info.remaining ?? 0, resetAfterMs: info.resetAfterMs };
+        void limiter.observe(scope, observed).catch(() => undefined);
+      }
+    });
+  }
 
   const ctx: WorkerContext = { db, redis, settings, limiter, metrics, log, prefix, retry, options: o };
   const ext = o.extend ? await o.extend(ctx) : {};
@@ -181,7 +192,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       await handOff(rows.map((d) => ({ deliveryId: d.id, eventId: d.eventId })));
     },
   });
-  const fastLane = createFastLane({ ...botDeps, pool: db.pool, retry, handOff });
+  const fastLane = createFastLane({ ...botDeps, pool: db.pool, retry, handOff, posters });
   const botWorker = new Worker(QUEUES.bot, (job, token) => (job.name === JOBS.deliverMany.name ? fastLane(job) : single(job, token)), {
     ...workerOpts,
     concurrency: o.concurrency ?? 50,

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { REST, RESTEvents } from '@discordjs/rest';
+import { Agent } from 'undici';
 import {
   type APIMessage,
   type APIThreadChannel,
@@ -29,7 +30,17 @@ export interface DiscordRestOptions {
   timeoutMs?: number;
   /** Set the token on the client (default: true when a token is given). */
   auth?: boolean;
+  /**
+   * Most connections open to the API at once (default 64); more requests
+   * than that wait their turn in the client instead of opening a socket each.
+   */
+  connections?: number;
+  /** The connection pool to use (several clients can share one); overrides `connections`. */
+  agent?: Agent;
 }
+
+/** Default cap on open connections per client. */
+export const DEFAULT_CONNECTIONS = 64;
 
 /** Default per-request timeout: a slow Discord should fail the attempt, not hold a worker. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -50,9 +61,23 @@ export function createDiscordRest(options: DiscordRestOptions): REST {
     // limiter (Redis) owns it. This client's own per-process counter would
     // refuse requests that no real limit forbids.
     globalRequestsPerSecond: Number.MAX_SAFE_INTEGER,
+    agent: options.agent ?? new Agent({ connections: options.connections ?? DEFAULT_CONNECTIONS }),
   });
   if (options.token !== undefined && options.token !== '' && options.auth !== false) rest.setToken(options.token);
   return rest;
+}
+
+/**
+ * `size` clients on one connection pool. @discordjs/rest sends the requests
+ * of one rate-limit bucket (a channel's messages) one at a time, each waiting
+ * for the previous answer; spreading posts over several clients lets one
+ * process keep several in flight to a channel. Discord's own limits are
+ * enforced by the worker's shared limiter either way.
+ */
+export function createDiscordRestPool(options: DiscordRestOptions, size: number): REST[] {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError('size must be a positive integer');
+  const agent = options.agent ?? new Agent({ connections: options.connections ?? DEFAULT_CONNECTIONS });
+  return Array.from({ length: size }, () => createDiscordRest({ ...options, agent }));
 }
 
 const SNOWFLAKE = /^\d{1,20}$/;

@@ -1,0 +1,10 @@
+import { createDiscordRest, postMessage } from '@flipfix/discord';
+import { SIM_DEFAULTS } from '@flipfix/config';
+const P = Number(process.argv[4] ?? 1);
+const rests = Array.from({ length: P }, () => createDiscordRest({ token: SIM_DEFAULTS.botToken, apiUrl: 'http://127.0.0.1:4999/api' }));
+const N = Number(process.argv[2] ?? 5000), C = Number(process.argv[3] ?? 50);
+const body = { embeds: [{ title: 'Log entry on Attack from Mars', description: 'Replaced flipper coil. '.repeat(5), url: 'http://x/1', color: 123, fields: [{name:'a',value:'b',inline:true}] }], allowed_mentions: { parse: [] } } as any;
+let i = 0; const t0 = Date.now(); const c0 = process.cpuUsage();
+await Promise.all(Array.from({length: C}, async () => { while (i < N) { const k = i++; await postMessage(rests[k % P]!, SIM_DEFAULTS.channelId, body, { nonce: `n${k}-${t0}` }); } }));
+const ms = Date.now() - t0; const u = process.cpuUsage(c0);
+console.log(JSON.stringify({ P, N, C, ms, perSec: Math.round(N / ms * 1000), clientCpuPerReq: ((u.user+u.system)/1000/N).toFixed(3), clientBusy: Math.round((u.user+u.system)/10/ms) }));
