@@ -52,6 +52,12 @@ export interface FastLaneDeps
    * client sends a channel's posts one at a time; several keep several in flight.
    */
   posters?: readonly REST[];
+  /**
+   * Most `deliver-many` jobs working at once in this process (default 4);
+   * the others wait before loading anything. Posts beyond what the clients
+   * can have in flight would only wait in memory, holding their claims.
+   */
+  maxConcurrentJobs?: number;
 }
 
 /** What one `deliver-many` run did, for logs, the dashboard and tests. */
@@ -92,14 +98,17 @@ export function createFastLane(deps: FastLaneDeps) {
   const setToken = () => {
     for (const client of posters) client.setToken(deps.botToken);
   };
+  const slots = new Semaphore(deps.maxConcurrentJobs ?? 4);
   return async (job: Job): Promise<FastLaneResult> => {
     const parsed = DeliveryBatchJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.message}`);
     const result: FastLaneResult = { delivered: 0, handedOff: 0, skipped: 0, failed: 0 };
     const handOffs: HandOff[] = [];
+    await slots.acquire();
     try {
       await run(deps, { nextPoster, setToken }, parsed.data.deliveryIds, result, handOffs);
     } finally {
+      slots.release();
       // Hand-offs decided before an error are still given their jobs; the
       // rest are found again when BullMQ retries this job.
       if (handOffs.length > 0) await deps.handOff(handOffs);
@@ -298,4 +307,29 @@ async function run(
 /** The delay BullMQ's exponential backoff gives a first retry, jitter included. */
 export function firstBackoffMs(retry: RetryPolicy): number {
   return Math.round(retry.backoffMs * (1 - retry.jitter * Math.random()));
+}
+
+/** A counting semaphore: at most `size` holders at once, the others wait in order. */
+class Semaphore {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError('size must be a positive integer');
+    this.#free = size;
+  }
+
+  acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free++;
+  }
 }
