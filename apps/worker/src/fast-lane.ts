@@ -134,7 +134,9 @@ async function run(
   for (const r of rows) {
     // Delivered, skipped, failed or held: nothing to do here.
     if (r.status !== 'pending' && r.status !== 'sending') continue;
-    if (r.target === 'bot' && r.action === 'post' && r.status === 'pending' && r.batch_id === null) fresh.push(r);
+    // Only bot deliveries are routed here; anything else has a queue of its own.
+    if (r.target !== 'bot') continue;
+    if (r.action === 'post' && r.status === 'pending' && r.batch_id === null) fresh.push(r);
     else handOffs.push({ deliveryId: r.id, eventId: r.event_id });
   }
   if (fresh.length === 0) return;
@@ -160,7 +162,16 @@ async function run(
   for (const [i, row] of fresh.entries()) {
     const subject = subjects[i];
     if (!subject) continue;
-    const channelId = deps.resolveChannel ? await deps.resolveChannel(subject, row.target_key) : row.target_key;
+    let channelId = row.target_key;
+    if (deps.resolveChannel) {
+      try {
+        channelId = await deps.resolveChannel(subject, row.target_key);
+      } catch {
+        // Its own job runs this again and handles the failure (retry or not).
+        handOffs.push({ deliveryId: row.id, eventId: row.event_id });
+        continue;
+      }
+    }
     candidates.push({ row, subject, channelId });
   }
   // One slot per post, asked for all at once (Redis answers them in order).
