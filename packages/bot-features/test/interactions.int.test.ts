@@ -216,8 +216,10 @@ describe('edits in place from other writers', () => {
     await waitFor(() => embedsOf(message(id))[0]?.color === 15158332 && buttonsOf(message(id)).length === 3, { what: 'reopened post' });
     await claimProblemReport(stack.db.prisma, pr.id, 'Grace');
     await waitFor(() => embedsOf(message(id))[0]?.fields?.some((f) => f.name === 'Claimed by' && f.value === 'Grace'), { what: 'claimed post' });
-    const edits = await stack.db.prisma.delivery.findMany({ where: { action: 'edit', event: { entityId: pr.id, type: 'problem_report_status_changed' } } });
+    // The ledger is written once Discord has answered: it settles a moment after the message changed.
+    const edits = await settled(stack.db, 'problem_report_status_changed', pr.id);
     expect(edits.map((e) => e.status)).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(edits.every((e) => e.action === 'edit')).toBe(true);
   });
 
   it('an edit of a deleted message (10008) is recorded as skipped, not failed', async () => {
