@@ -98,17 +98,17 @@ export function createFastLane(deps: FastLaneDeps) {
   const setToken = () => {
     for (const client of posters) client.setToken(deps.botToken);
   };
-  const slots = new Semaphore(deps.maxConcurrentJobs ?? 4);
+  const working = new Semaphore(deps.maxConcurrentJobs ?? 4);
   return async (job: Job): Promise<FastLaneResult> => {
     const parsed = DeliveryBatchJob.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.message}`);
     const result: FastLaneResult = { delivered: 0, handedOff: 0, skipped: 0, failed: 0 };
     const handOffs: HandOff[] = [];
-    await slots.acquire();
+    await working.acquire();
     try {
       await run(deps, { nextPoster, setToken }, parsed.data.deliveryIds, result, handOffs);
     } finally {
-      slots.release();
+      working.release();
       // Hand-offs decided before an error are still given their jobs; the
       // rest are found again when BullMQ retries this job.
       if (handOffs.length > 0) await deps.handOff(handOffs);
@@ -121,7 +121,10 @@ export function createFastLane(deps: FastLaneDeps) {
 async function run(
   deps: FastLaneDeps,
   rest: { nextPoster: () => REST; setToken: () => void },
-  ids: readonly string[], result: FastLaneResult, handOffs: HandOff[]): Promise<void> {
+  ids: readonly string[],
+  result: FastLaneResult,
+  handOffs: HandOff[],
+): Promise<void> {
   const { rows } = await deps.pool.query<LedgerRow>(
     `SELECT d.id, d.event_id, d.target, d.target_key, d.action, d.status, d.batch_id,
             e.type, e.entity_type, e.entity_id, e.created_at AS event_created_at
