@@ -5,6 +5,10 @@ export interface Listener {
   payloads: string[];
   /** Resolves with the first payload (already received or future) that matches. */
   next(match?: (payload: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Resolves once `count` notifications in all have arrived. */
+  received(count: number, timeoutMs?: number): Promise<void>;
+  /** Resolves once no notification has arrived for `quietMs`. */
+  quiet(quietMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +44,20 @@ export async function listen(url: string, channel: string): Promise<Listener> {
           },
         });
       });
+    },
+    async received(count, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (payloads.length < count) {
+        if (Date.now() > deadline) throw new Error(`${payloads.length} NOTIFYs on ${channel} within ${timeoutMs} ms, expected ${count}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    async quiet(quietMs = 200) {
+      let seen = -1;
+      while (seen !== payloads.length) {
+        seen = payloads.length;
+        await new Promise((r) => setTimeout(r, quietMs));
+      }
     },
     close: () => client.end(),
   };
