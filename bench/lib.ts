@@ -22,12 +22,16 @@ const ENTRIES = {
 } as const;
 
 /**
- * The node flags production runs the worker with: read from apps/worker's
- * `start:prod` script, so the benchmark measures exactly that.
+ * The node flags and environment production runs the worker with: read from
+ * apps/worker's `start:prod` script, so the benchmark measures exactly that.
  */
-function productionNodeFlags(): string[] {
+function productionCommand(): { flags: string[]; env: Record<string, string> } {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'apps/worker/package.json'), 'utf8')) as { scripts: Record<string, string> };
-  return (pkg.scripts['start:prod'] ?? '').split(/\s+/).filter((t) => t.startsWith('--'));
+  const tokens = (pkg.scripts['start:prod'] ?? '').split(/\s+/);
+  // `NAME=value` before `node` (e.g. MALLOC_ARENA_MAX), then node's own flags.
+  const node = tokens.indexOf('node');
+  const env = Object.fromEntries(tokens.slice(0, Math.max(0, node)).map((t) => t.split('=', 2) as [string, string]));
+  return { flags: tokens.filter((t) => t.startsWith('--')), env };
 }
 
 /** Builds apps/worker's production bundle (the benchmarks run it). */
@@ -63,10 +67,11 @@ export interface SpawnOptions {
  */
 export function spawnWorker(options: SpawnOptions): WorkerProc {
   const entry = options.entry ?? 'main';
-  const args = [...productionNodeFlags(), ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []), ENTRIES[entry]];
+  const prod = productionCommand();
+  const args = [...prod.flags, ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []), ENTRIES[entry]];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', APP_BASE_URL: BASE_URL, ...options.env },
+    env: { ...process.env, ...prod.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', APP_BASE_URL: BASE_URL, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const output: string[] = [];
