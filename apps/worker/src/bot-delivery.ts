@@ -1,5 +1,7 @@
 /**
- * Bot delivery: one job per ledger row. Formats the record as it is now,
+ * Bot delivery, the single path: one `deliver` job per ledger row (edits,
+ * retries, flood batches, and whatever the fast lane hands off; new posts
+ * usually arrive through fast-lane.ts). Formats the record as it is now,
  * reserves a slot in the shared rate limiter, posts (or edits) with the bot
  * token, and writes the outcome to the ledger. Every failure goes through
  * classifyDiscordError, the one place that decides rate-limited / transient /

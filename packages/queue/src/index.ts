@@ -12,7 +12,10 @@ import { EventTypeSchema } from '@flipfix/events';
 export const QUEUES = {
   /** Outbox events, published by the relay; consumed by the router. */
   events: 'events',
-  /** One job per (event, bot channel): post or edit with the bot token. */
+  /**
+   * Bot posts and edits with the bot token: `deliver-many` jobs for new posts
+   * (the fast lane) and one `deliver` job per (event, bot channel) for the rest.
+   */
   bot: 'bot-deliveries',
   /** One job per (event, webhook endpoint): the legacy path. */
   webhook: 'webhook-deliveries',
