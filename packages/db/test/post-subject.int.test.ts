@@ -7,6 +7,8 @@ import {
   createTestDatabase,
   factories,
   loadPostSubject,
+  loadPostSubjects,
+  type PostSubjectRef,
   type TestDatabase,
 } from '../src/index.ts';
 import { baseUrl } from './helpers.ts';
@@ -142,5 +144,41 @@ describe('loadPostSubject', () => {
         BASE,
       ),
     ).toBeNull();
+  });
+});
+
+describe('loadPostSubjects', () => {
+  it('loads a mixed batch aligned with its refs: each as loadPostSubject does, repeats too, null for a missing one', async () => {
+    const machine = await factories.machine(t.db, { name: 'Funhouse', shortName: 'FH' });
+    const report = await createProblemReport(t.db, { machineId: machine.id, description: 'Rudy does not talk' });
+    const entry = await createLogEntry(t.db, { machineId: machine.id, problemReportId: report.id, text: 'Replaced the speaker' });
+    const request = await createPartRequest(t.db, { text: 'Rudy eye motor', machineId: machine.id });
+    const update = await createPartRequestUpdate(t.db, request.id, { text: 'Ordered it', newStatus: 'ordered' });
+    const gone = await factories.problemReport(t.db);
+    await t.db.prisma.problemReport.delete({ where: { id: gone.id } });
+    const refs: PostSubjectRef[] = [
+      { type: 'log_entry_created', entityType: 'log_entry', entityId: entry.id },
+      { type: 'problem_report_created', entityType: 'problem_report', entityId: report.id },
+      { type: 'problem_report_created', entityType: 'problem_report', entityId: gone.id },
+      { type: 'part_request_update_created', entityType: 'part_request_update', entityId: update.id },
+      { type: 'part_request_created', entityType: 'part_request', entityId: request.id },
+      { type: 'problem_report_status_changed', entityType: 'problem_report', entityId: report.id },
+      // Same id, other record type: not mixed up with the log entry of that id.
+      { type: 'part_request_created', entityType: 'part_request', entityId: entry.id },
+    ];
+    const batch = await loadPostSubjects(t.db.prisma, refs, BASE);
+    expect(batch).toHaveLength(refs.length);
+    for (const [i, ref] of refs.entries()) expect(batch[i]).toEqual(await loadPostSubject(t.db.prisma, ref, BASE));
+    expect(batch.map((x) => x?.kind ?? null)).toEqual([
+      'log_entry',
+      'problem_report',
+      null,
+      'part_request_update',
+      'part_request',
+      'problem_report',
+      (await t.db.prisma.partRequest.findUnique({ where: { id: entry.id } })) ? 'part_request' : null,
+    ]);
+    expect(batch[0]).toMatchObject({ id: entry.id, problemReport: { label: `Problem report #${report.id}` } });
+    expect(await loadPostSubjects(t.db.prisma, [], BASE)).toEqual([]);
   });
 });
