@@ -8,16 +8,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogEntry, createMachine, loadPostSubject } from '@flipfix/db';
 import { createDiscordRest, formatPost, nonceFor, postMessage } from '@flipfix/discord';
 import { JOBS } from '@flipfix/queue';
-import { BASE_URL, deliveriesOf, embedsOf, startStack, waitFor, type Stack } from './harness';
+import { BASE_URL, deliveriesOf, embedsOf, NO_RATE_LIMITS, startStack, waitFor, type Stack } from './harness';
 
 let stack: Stack;
 let machineId: number;
 
 beforeAll(async () => {
-  stack = await startStack({
-    sim: { rateLimits: { perChannel: null, global: null } },
-    worker: { rateLimits: { defaultChannel: null, global: null } },
-  });
+  stack = await startStack(NO_RATE_LIMITS);
   machineId = (await createMachine(stack.db.prisma, { name: 'Twilight Zone', shortName: 'TZ' })).id;
 });
 afterAll(async () => {

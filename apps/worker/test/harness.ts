@@ -31,6 +31,12 @@ export interface StackOptions {
   worker?: Partial<WorkerOptions>;
 }
 
+/** Rate limits off at the simulator and in the worker (rate limiting has its own tests). */
+export const NO_RATE_LIMITS: StackOptions = {
+  sim: { rateLimits: { perChannel: null, global: null } },
+  worker: { rateLimits: { defaultChannel: null, global: null } },
+};
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const tdb = await createTestDatabase();
   const sim = await startSimulator({ port: 0, ...options.sim });

@@ -12,17 +12,13 @@ import {
   setProblemReportStatus,
   updateSettings,
 } from '@flipfix/db';
-import { BASE_URL, deliveriesOf, embedsOf, startStack, waitFor, type Stack } from './harness';
+import { BASE_URL, deliveriesOf, embedsOf, NO_RATE_LIMITS, startStack, waitFor, type Stack } from './harness';
 
 let stack: Stack;
 let machineId: number;
 
 beforeAll(async () => {
-  // Simulator limits off here: rate limiting has its own file.
-  stack = await startStack({
-    sim: { rateLimits: { perChannel: null, global: null } },
-    worker: { rateLimits: { defaultChannel: null, global: null } },
-  });
+  stack = await startStack(NO_RATE_LIMITS);
   machineId = (await createMachine(stack.db.prisma, { name: 'Eight Ball Deluxe', shortName: 'EBD', location: 'Floor 1' })).id;
 });
 afterAll(async () => {

@@ -62,29 +62,32 @@ export interface RetryPolicy {
 /** About 8 attempts over about an hour: 28 s × (1 + 2 + … + 64) ≈ 59 min. */
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 28_000, jitter: 0.5 };
 
+/**
+ * BullMQ options for a job retried under `retry` (exponential backoff with
+ * jitter), the first retry after at most `maxFirstDelayMs`.
+ */
+function retried(retry: RetryPolicy, maxFirstDelayMs = Number.POSITIVE_INFINITY): JobsOptions {
+  return {
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: Math.min(retry.backoffMs, maxFirstDelayMs), jitter: retry.jitter },
+    removeOnComplete: { count: 1000, age: 3600 },
+    removeOnFail: { count: 5000 },
+  };
+}
+
 /** The job catalog: each job's name, payload schema and default options. */
 export const JOBS = {
   routeEvent: {
     queue: QUEUES.events,
     name: 'route-event',
     schema: RouteEventJob,
-    options: (retry: RetryPolicy): JobsOptions => ({
-      attempts: retry.attempts,
-      backoff: { type: 'exponential', delay: Math.min(retry.backoffMs, 5_000), jitter: retry.jitter },
-      removeOnComplete: { count: 1000, age: 3600 },
-      removeOnFail: { count: 5000 },
-    }),
+    options: (retry: RetryPolicy): JobsOptions => retried(retry, 5_000),
   },
   deliver: {
     queue: QUEUES.bot,
     name: 'deliver',
     schema: DeliveryJob,
-    options: (retry: RetryPolicy): JobsOptions => ({
-      attempts: retry.attempts,
-      backoff: { type: 'exponential', delay: retry.backoffMs, jitter: retry.jitter },
-      removeOnComplete: { count: 1000, age: 3600 },
-      removeOnFail: { count: 5000 },
-    }),
+    options: (retry: RetryPolicy): JobsOptions => retried(retry),
   },
   deliverMany: {
     queue: QUEUES.bot,
@@ -92,12 +95,7 @@ export const JOBS = {
     schema: DeliveryBatchJob,
     // Only infrastructure errors (Postgres, Redis) fail this job: a failed
     // post is handed to a job of its own with the full retry policy.
-    options: (retry: RetryPolicy): JobsOptions => ({
-      attempts: retry.attempts,
-      backoff: { type: 'exponential', delay: Math.min(retry.backoffMs, 5_000), jitter: retry.jitter },
-      removeOnComplete: { count: 1000, age: 3600 },
-      removeOnFail: { count: 5000 },
-    }),
+    options: (retry: RetryPolicy): JobsOptions => retried(retry, 5_000),
   },
 } as const;
 
