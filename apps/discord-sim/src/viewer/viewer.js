@@ -302,7 +302,8 @@
       for (const t of state.channels.filter((x) => x.parent_id === c.id)) list.append(channelItem(t, true));
     }
     const s = state.stats;
-    $('#stats').textContent = `${s.messagesCreated} messages · ${s.messagesEdited} edits · ${s.webhookExecutions} webhook · ${s.rateLimited} × 429 · ${s.status5xx} × 5xx · ${s.invalidRequests} invalid`;
+    const count = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    $('#stats').textContent = `${count(s.messagesCreated, 'message')} · ${count(s.messagesEdited, 'edit')} · ${s.webhookExecutions} webhook · ${s.rateLimited} × 429 · ${s.status5xx} × 5xx · ${s.invalidRequests} invalid`;
   }
 
   function channelItem(c, isThread) {
