@@ -13,7 +13,7 @@ COPY apps ./apps
 COPY packages ./packages
 # Dev dependencies are needed: prisma generates the client, esbuild bundles,
 # tsx runs migrations and the simulator.
-RUN npm install --include=dev --no-audit --no-fund \
+RUN npm ci --include=dev --no-audit --no-fund \
  && npm run build --workspace @flipfix/worker --workspace @flipfix/web \
  && npm cache clean --force
 USER node
