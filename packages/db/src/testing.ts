@@ -31,7 +31,11 @@ import {
   type ProblemReportWithRelations,
 } from './services/problem-reports.ts';
 
-/** The migrated database every test database is copied from. */
+/**
+ * Prefix of the migrated databases test databases are copied from: one per
+ * migration set (named by its checksum), so checkouts with different
+ * migrations on one server never rebuild each other's template.
+ */
 export const TEST_TEMPLATE_DATABASE = 'flipfix_test_template';
 const TEMPLATE_LOCK_KEY = 72707370;
 const COMMENT_PREFIX = 'flipfix migrations ';
@@ -62,6 +66,7 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
   const baseUrl = options.baseUrl ?? DEFAULT_DATABASE_URL;
   const migrationsDir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
   const checksum = migrationSetChecksum(await readMigrations(migrationsDir));
+  const templateName = `${TEST_TEMPLATE_DATABASE}_${checksum.slice(0, 12)}`;
   const name = `flipfix_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: withDatabase(baseUrl, 'postgres') });
   await admin.connect();
@@ -70,17 +75,17 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
     try {
       const { rows } = await admin.query<{ comment: string | null }>(
         `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`,
-        [TEST_TEMPLATE_DATABASE],
+        [templateName],
       );
       if (rows[0]?.comment !== COMMENT_PREFIX + checksum) {
-        const template = quoteIdent(TEST_TEMPLATE_DATABASE);
+        const template = quoteIdent(templateName);
         await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
         await admin.query(`CREATE DATABASE ${template}`);
-        await migrate({ databaseUrl: withDatabase(baseUrl, TEST_TEMPLATE_DATABASE), migrationsDir });
+        await migrate({ databaseUrl: withDatabase(baseUrl, templateName), migrationsDir });
         // Marked complete only after migrating, so a half-built template is rebuilt next time.
         await admin.query(`COMMENT ON DATABASE ${template} IS '${COMMENT_PREFIX}${checksum}'`);
       }
-      await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(TEST_TEMPLATE_DATABASE)}`);
+      await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(templateName)}`);
     } finally {
       await admin.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK_KEY]).catch(() => {});
     }
