@@ -2,7 +2,7 @@
  * @flipfix/db: the Prisma client and its pg pool, migrations, domain
  * services, the outbox's post view, settings, seed data and test support.
  */
-export { createDb, prismaOf, type CreateDbOptions, type Db, type DbLike } from './client.ts';
+export { createDb, prismaOf, searchPathOf, type CreateDbOptions, type Db, type DbLike } from './client.ts';
 export { AppError, NotFoundError, isAppError, type AppErrorCode, type AppErrorOptions } from './errors.ts';
 export {
   DEFAULT_MIGRATIONS_DIR,
@@ -26,6 +26,16 @@ export * from './services/log-entries.ts';
 export * from './services/part-requests.ts';
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type ListOptions } from './services/shared.ts';
 export { RECORD_PATHS, linkExcerpt, loadPostSubject, loadPostSubjects, recordUrl, type PostSubjectRef } from './post-subject.ts';
+export {
+  SOURCE_NAMES,
+  builtinSource,
+  linkKey,
+  type LinkRef,
+  type LinkTarget,
+  type Source,
+  type SourceName,
+  type SourceRecords,
+} from './source.ts';
 export * from './settings.ts';
 export { DEMO_MACHINES, seedDemo } from './seed.ts';
 export {
