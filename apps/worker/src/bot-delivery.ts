@@ -10,8 +10,7 @@
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { REST } from '@discordjs/rest';
 import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import type { NotifySettings, PrismaClient } from '@flipfix/db';
-import { loadPostSubject } from '@flipfix/db';
+import type { NotifySettings, PrismaClient, SourceRecords } from '@flipfix/db';
 import type { EntityType, EventType, PostSubject } from '@flipfix/events';
 import {
   classifyDiscordError,
@@ -40,6 +39,8 @@ export interface BotDeliveryDeps {
   limiter: SharedRateLimiter;
   settings: () => NotifySettings;
   baseUrl: string;
+  /** The source's records: every post and edit is built from them, fresh. */
+  records: Pick<SourceRecords, 'loadPostSubjects'>;
   log: Logger;
   metrics: Metrics;
   /** Extra work after a post succeeded (threads, reactions); failures there never undo the post. */
@@ -272,7 +273,8 @@ class BatchError extends Error {
 
 async function loadSubjectOrNull(deps: BotDeliveryDeps, row: DeliveryRow): Promise<PostSubject | null> {
   const e = row.event;
-  return loadPostSubject(deps.prisma, { type: e.type as EventType, entityType: e.entityType as EntityType, entityId: e.entityId }, deps.baseUrl);
+  const [subject] = await deps.records.loadPostSubjects([{ type: e.type as EventType, entityType: e.entityType as EntityType, entityId: e.entityId }]);
+  return subject ?? null;
 }
 
 /** Finds the delivered bot post of the record an edit is about. */
@@ -303,15 +305,9 @@ async function deliverEdit(
     }
     throw new SkipDelivery('no earlier post to edit');
   }
-  const subject = await loadPostSubject(
-    deps.prisma,
-    {
-      type: entity === 'part_request' ? 'part_request_created' : 'problem_report_created',
-      entityType: entity,
-      entityId,
-    },
-    deps.baseUrl,
-  );
+  const [subject] = await deps.records.loadPostSubjects([
+    { type: entity === 'part_request' ? 'part_request_created' : 'problem_report_created', entityType: entity, entityId },
+  ]);
   if (!subject) throw new SkipDelivery('the record no longer exists');
   const channelId = posted.discordChannelId!;
   const edit = await waitForSlot(deps, `edit:${channelId}`, job, token);

@@ -22,7 +22,6 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import type { Pool } from 'pg';
 import type { REST } from '@discordjs/rest';
 import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import { loadPostSubjects } from '@flipfix/db';
 import type { EntityType, EventType, PostSubject } from '@flipfix/events';
 import { classifyDiscordError, formatPost, nonceFor, postMessage } from '@flipfix/discord';
 import { DeliveryBatchJob, type RetryPolicy } from '@flipfix/queue';
@@ -42,7 +41,7 @@ export interface HandOff {
 export interface FastLaneDeps
   extends Pick<
     BotDeliveryDeps,
-    'prisma' | 'rest' | 'botToken' | 'limiter' | 'settings' | 'baseUrl' | 'log' | 'metrics' | 'afterPost' | 'resolveChannel' | 'batching'
+    'prisma' | 'rest' | 'botToken' | 'limiter' | 'settings' | 'baseUrl' | 'records' | 'log' | 'metrics' | 'afterPost' | 'resolveChannel' | 'batching'
   > {
   pool: Pool;
   retry: RetryPolicy;
@@ -144,10 +143,8 @@ async function run(
   }
   if (fresh.length === 0) return;
 
-  const subjects = await loadPostSubjects(
-    deps.prisma,
+  const subjects = await deps.records.loadPostSubjects(
     fresh.map((r) => ({ type: r.type as EventType, entityType: r.entity_type as EntityType, entityId: r.entity_id })),
-    deps.baseUrl,
   );
   const gone = fresh.filter((_, i) => subjects[i] === null).map((r) => r.id);
   if (gone.length > 0) {

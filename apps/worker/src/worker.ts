@@ -4,7 +4,7 @@
  */
 import { type Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createDb, type Db } from '@flipfix/db';
+import { builtinSource, createDb, type Db, type Source, type SourceRecords } from '@flipfix/db';
 import { createDiscordRestPool, onRateLimitHeaders } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
 import { createRedis, DEFAULT_PREFIX, DEFAULT_RETRY, deliveryJobId, ensureJob, JOBS, QUEUES, RouteEventJob, type RetryPolicy, openQueue } from '@flipfix/queue';
@@ -23,6 +23,11 @@ export interface WorkerOptions {
   /** BullMQ and rate-limiter key prefix. */
   prefix?: string;
   baseUrl: string;
+  /**
+   * Where events come from (default: the built-in app's tables). Its schema
+   * holds our tables; its records feed every post.
+   */
+  source?: Source;
   discord: { token: string; apiUrl: string; channelId: string; timeoutMs?: number };
   log: Logger;
   concurrency?: number;
@@ -46,6 +51,8 @@ export interface WorkerOptions {
 
 export interface WorkerContext {
   db: Db;
+  /** The source's records (every post is built from them). */
+  records: SourceRecords;
   redis: Redis;
   settings: SettingsCache;
   limiter: SharedRateLimiter;
@@ -83,7 +90,9 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const retry = o.retry ?? DEFAULT_RETRY;
   const log = o.log;
   const metrics = o.metrics ?? new Metrics();
-  const db = createDb({ databaseUrl: o.databaseUrl, max: 10 });
+  const source = o.source ?? builtinSource;
+  const db = createDb({ databaseUrl: o.databaseUrl, max: 10, schema: source.schema });
+  const records = source.records(db, o.baseUrl);
   const redis = createRedis(o.redisUrl, 'worker');
   const queues = {
     events: openQueue(QUEUES.events, redis, prefix),
@@ -117,7 +126,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     });
   }
 
-  const ctx: WorkerContext = { db, redis, settings, limiter, metrics, log, prefix, retry, options: o };
+  const ctx: WorkerContext = { db, records, redis, settings, limiter, metrics, log, prefix, retry, options: o };
   const ext = o.extend ? await o.extend(ctx) : {};
 
   const workerOpts = {
@@ -180,6 +189,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     limiter,
     settings: () => settings.current,
     baseUrl: o.baseUrl,
+    records,
     log,
     metrics,
     ...(ext.afterPost ? { afterPost: ext.afterPost } : {}),
@@ -235,7 +245,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     ...(o.reconcileIntervalMs ? { intervalMs: o.reconcileIntervalMs } : {}),
   });
   reconciler.start();
-  log.info({ prefix, concurrency: o.concurrency ?? 50 }, 'worker started');
+  log.info({ prefix, concurrency: o.concurrency ?? 50, source: source.name }, 'worker started');
 
   let closing: Promise<void> | null = null;
   const close = (deadlineMs = 10_000): Promise<void> => {

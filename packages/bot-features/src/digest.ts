@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import type { REST } from '@discordjs/rest';
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { loadPostSubject, type NotifySettings, type OutboxEvent, type PrismaClient } from '@flipfix/db';
+import type { NotifySettings, OutboxEvent, PrismaClient, SourceRecords } from '@flipfix/db';
 import { classifyDiscordError, type DigestItem, formatDigest, nonceFor, postMessage } from '@flipfix/discord';
 import type { EntityType, EventType } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
@@ -48,6 +48,8 @@ export interface DigestsOptions {
   limiter: DigestRateLimiter;
   settings: () => NotifySettings;
   baseUrl: string;
+  /** The source's records, read when a digest is flushed. */
+  records: Pick<SourceRecords, 'loadPostSubjects'>;
   log: Logger;
   retry: RetryPolicy;
   /** The bot delivery queue: a digest of one post is sent as that post. */
@@ -228,8 +230,8 @@ export class Digests {
     const included: string[] = [];
     for (const d of members) {
       const e = d.event;
-      const subject = await loadPostSubject(prisma, { type: e.type as EventType, entityType: e.entityType as EntityType, entityId: e.entityId }, this.#o.baseUrl);
-      if (subject === null) {
+      const [subject] = await this.#o.records.loadPostSubjects([{ type: e.type as EventType, entityType: e.entityType as EntityType, entityId: e.entityId }]);
+      if (!subject) {
         await prisma.delivery.update({ where: { id: d.id }, data: { status: 'skipped', lastError: 'the record no longer exists' } });
         continue;
       }

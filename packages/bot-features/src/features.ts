@@ -6,7 +6,7 @@
 import type { REST } from '@discordjs/rest';
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Db, NotifySettings, OutboxEvent } from '@flipfix/db';
+import type { Db, NotifySettings, OutboxEvent, SourceRecords } from '@flipfix/db';
 import { createDiscordRest, onRateLimitHeaders } from '@flipfix/discord';
 import type { EventType, PostSubject } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
@@ -21,6 +21,7 @@ import { Threads } from './threads';
  */
 export interface BotFeaturesContext {
   db: Db;
+  records: SourceRecords;
   redis: Redis;
   settings: { readonly current: NotifySettings };
   limiter: DigestRateLimiter & {
@@ -83,7 +84,7 @@ export function createBotFeatures(ctx: BotFeaturesContext, options: BotFeaturesO
     }
   });
   const log = ctx.log.child({ module: 'bot-features' });
-  const threads = new Threads({ prisma: ctx.db.prisma, rest, baseUrl: ctx.options.baseUrl, settings, log });
+  const threads = new Threads({ prisma: ctx.db.prisma, rest, baseUrl: ctx.options.baseUrl, records: ctx.records, settings, log });
   const botQueue: Queue = openQueue(QUEUES.bot, ctx.redis, ctx.prefix);
   const digests = new Digests({
     prisma: ctx.db.prisma,
@@ -93,6 +94,7 @@ export function createBotFeatures(ctx: BotFeaturesContext, options: BotFeaturesO
     limiter: ctx.limiter,
     settings,
     baseUrl: ctx.options.baseUrl,
+    records: ctx.records,
     log,
     retry: ctx.retry,
     botQueue,

@@ -14,7 +14,7 @@
 import type { REST } from '@discordjs/rest';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { loadPostSubject, type PrismaClient } from '@flipfix/db';
+import type { PrismaClient, SourceRecords } from '@flipfix/db';
 import type { EntityType, EventType } from '@flipfix/events';
 import {
   classifyDiscordError,
@@ -60,6 +60,8 @@ export interface WebhookDeliveryDeps {
   limiter: WebhookRateLimiter;
   /** Absolute base for links in posts (APP_BASE_URL). */
   baseUrl: string;
+  /** The source's records, read fresh for each post. */
+  records: Pick<SourceRecords, 'loadPostSubjects'>;
   log: Logger;
   metrics?: WebhookMetrics | undefined;
 }
@@ -105,11 +107,9 @@ export function createWebhookProcessor(deps: WebhookDeliveryDeps) {
         await disableWebhookEndpoint(deps.prisma, endpoint.id, 'the stored URL is not a webhook URL');
         throw new SkipDelivery('the stored URL is not a webhook URL');
       }
-      const subject = await loadPostSubject(
-        deps.prisma,
+      const [subject] = await deps.records.loadPostSubjects([
         { type: delivery.event.type as EventType, entityType: delivery.event.entityType as EntityType, entityId: delivery.event.entityId },
-        deps.baseUrl,
-      );
+      ]);
       if (!subject) throw new SkipDelivery('the record no longer exists');
 
       const waitMs = await deps.limiter.reserve(webhookScope(ref.id));
@@ -220,6 +220,7 @@ async function handleFailure(
  */
 export interface WebhookWorkerContext {
   db: { prisma: PrismaClient };
+  records: Pick<SourceRecords, 'loadPostSubjects'>;
   redis: Redis;
   limiter: WebhookRateLimiter;
   log: Logger;
@@ -269,6 +270,7 @@ export function createWebhookExtension(ctx: WebhookWorkerContext, options: Webho
     rest,
     limiter: ctx.limiter,
     baseUrl: ctx.options.baseUrl,
+    records: ctx.records,
     log: ctx.log.child({ path: 'webhook' }),
     metrics: ctx.metrics,
   });
