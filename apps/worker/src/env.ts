@@ -1,4 +1,4 @@
-import { BaseEnv, z } from '@flipfix/config';
+import { BaseEnv, SourceEnv, z } from '@flipfix/config';
 
 /** The worker's environment (all optional in development). */
 export const WorkerEnv = BaseEnv.extend({
@@ -30,5 +30,5 @@ export const WorkerEnv = BaseEnv.extend({
    */
   DISCORD_RATE_LIMITS: z.enum(['on', 'off']).default('on'),
   QUEUE_PREFIX: z.string().regex(/^[\w-]+$/).default('flipfix'),
-});
+}).extend(SourceEnv.shape);
 export type WorkerEnv = z.infer<typeof WorkerEnv>;

@@ -7,6 +7,7 @@ import { createBotFeatures } from '@flipfix/bot-features';
 import { parseEnv, resolveDiscord } from '@flipfix/config';
 import { withLegacyWebhooks } from '@flipfix/legacy-webhooks';
 import { createLogger } from '@flipfix/logger';
+import { sourceFor } from '@flipfix/sources';
 import { WorkerEnv } from './env';
 import { Metrics } from './metrics';
 import { startWorker } from './worker';
@@ -26,6 +27,7 @@ const worker = await startWorker({
   redisUrl: env.REDIS_URL,
   prefix: env.QUEUE_PREFIX,
   baseUrl: env.APP_BASE_URL,
+  source: sourceFor(env),
   discord: { token: discord.botToken, apiUrl: discord.apiUrl, channelId: discord.channelId, timeoutMs: env.DISCORD_TIMEOUT_MS },
   log,
   metrics,
