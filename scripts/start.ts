@@ -8,20 +8,25 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BaseEnv, generateDevToken, parseEnv, resolveDiscord } from '@flipfix/config';
-import { createDb, migrate, seedDemo } from '@flipfix/db';
+import { BaseEnv, generateDevToken, parseEnv, resolveDiscord, SourceEnv } from '@flipfix/config';
+import { createDb, seedDemo } from '@flipfix/db';
+import { migrateSource, sourceFor } from '@flipfix/sources';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const env = parseEnv(BaseEnv);
+const env = parseEnv(BaseEnv.extend(SourceEnv.shape));
 const discord = resolveDiscord(env);
+const source = sourceFor(env);
 
-console.log(`[start] migrating ${redactUrl(env.DATABASE_URL)}`);
-const { applied } = await migrate({ databaseUrl: env.DATABASE_URL, log: (m) => console.log(`[start] ${m}`) });
+console.log(`[start] migrating ${redactUrl(env.DATABASE_URL)} (source ${source.name}, schema ${source.schema})`);
+const { applied } = await migrateSource(source, env.DATABASE_URL, (m) => console.log(`[start] ${m}`));
 console.log(`[start] ${applied.length} migration(s) applied`);
-const db = createDb({ databaseUrl: env.DATABASE_URL, max: 2 });
-const { created } = await seedDemo(db);
-if (created > 0) console.log(`[start] seeded ${created} demo machines`);
-await db.close();
+// Demo machines only in our own app's tables; an attached app's data is its own.
+if (source.name === 'builtin') {
+  const db = createDb({ databaseUrl: env.DATABASE_URL, max: 2 });
+  const { created } = await seedDemo(db);
+  if (created > 0) console.log(`[start] seeded ${created} demo machines`);
+  await db.close();
+}
 
 const childEnv: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '1' };
 // One admin token for the whole run, so the one printed is the one that works.

@@ -79,6 +79,12 @@ export interface AppDeps {
    * bot-features' digest flush queue (`DIGEST_QUEUE`). The caller opens and closes them.
    */
   dashboardQueues?: readonly Queue[] | undefined;
+  /**
+   * Serve the domain JSON API and the record pages (default true). Off when
+   * attached to another app's database (SOURCE=flipfix): that app has its own
+   * forms and pages, and `/` leads to the console.
+   */
+  domain?: boolean | undefined;
 }
 
 /** Builds the Express application. */
@@ -188,8 +194,12 @@ export function createApp(deps: AppDeps): express.Application {
       allowDevelopmentUrls: config.allowDevelopmentWebhookUrls ?? false,
     }),
   );
-  app.use('/api', apiRouter(db));
-  app.use(pagesRouter(db));
+  if (deps.domain === false) {
+    app.get('/', (_req, res) => res.redirect(302, '/admin'));
+  } else {
+    app.use('/api', apiRouter(db));
+    app.use(pagesRouter(db));
+  }
 
   app.use(notFound());
   app.use(errorHandler(log));

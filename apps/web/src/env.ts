@@ -2,7 +2,7 @@
  * The web app's environment, parsed once by main.ts. Cross-field rules live
  * here so a bad combination stops the process at start with a clear message.
  */
-import { BaseEnv, generateDevToken, PortSchema, z } from '@flipfix/config';
+import { BaseEnv, generateDevToken, PortSchema, SourceEnv, z } from '@flipfix/config';
 import { DEFAULT_PREFIX } from '@flipfix/queue';
 
 /** Minimum admin token length: long enough that guessing through the rate limit is hopeless. */
@@ -39,7 +39,9 @@ export const WebEnv = BaseEnv.extend({
   QUEUE_PREFIX: z.string().regex(/^[\w-]{1,40}$/, 'must be letters, digits, _ or -').default(DEFAULT_PREFIX),
   /** Marks session cookies `Secure` even when the request did not arrive over TLS. */
   COOKIE_SECURE: booleanish.optional(),
-}).superRefine((env, ctx) => {
+})
+  .extend(SourceEnv.shape)
+  .superRefine((env, ctx) => {
   if (env.NODE_ENV === 'production' && env.ADMIN_TOKEN === undefined) {
     ctx.addIssue({
       code: 'custom',

@@ -6,6 +6,7 @@ import { parseEnv, resolveDiscord, SIM_DEFAULTS } from '@flipfix/config';
 import { DIGEST_QUEUE } from '@flipfix/bot-features';
 import { Queue } from 'bullmq';
 import { createDb } from '@flipfix/db';
+import { sourceFor } from '@flipfix/sources';
 import { createDiscordRest } from '@flipfix/discord';
 import { createLogger } from '@flipfix/logger';
 import { createRedis, openAllQueues } from '@flipfix/queue';
@@ -28,7 +29,8 @@ if (admin.generated) {
 }
 
 const prefix = env.QUEUE_PREFIX;
-const db = createDb({ databaseUrl: env.DATABASE_URL, max: 10, onError: (err) => log.warn({ err }, 'postgres pool error') });
+const source = sourceFor(env);
+const db = createDb({ databaseUrl: env.DATABASE_URL, max: 10, schema: source.schema, onError: (err) => log.warn({ err }, 'postgres pool error') });
 const redis = createRedis(env.REDIS_URL, 'producer');
 redis.on('error', (err) => log.warn({ err }, 'redis error'));
 const queues = openAllQueues(redis, prefix);
@@ -43,7 +45,9 @@ const app = createApp({
   log,
   discordRest,
   discordToken: discord.botToken,
-  interactions: { publicKey: discord.publicKey, discordApiUrl: discord.apiUrl },
+  // The domain API, record pages and the buttons' interactions act on our own tables: the built-in source only.
+  domain: source.name === 'builtin',
+  ...(source.name === 'builtin' ? { interactions: { publicKey: discord.publicKey, discordApiUrl: discord.apiUrl } } : {}),
   dashboardQueues: [digestQueue],
   config: {
     adminToken: admin.token,

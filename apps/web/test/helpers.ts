@@ -44,6 +44,7 @@ export async function startTestWeb(
     prefix?: string;
     database?: { url: string; db: Db };
     interactions?: { publicKey: string; discordApiUrl: string };
+    domain?: boolean;
   } = {},
 ): Promise<TestWeb> {
   const database = options.database ?? (await createTestDatabase());
@@ -59,6 +60,7 @@ export async function startTestWeb(
     ...(options.discordRest ? { discordRest: options.discordRest } : {}),
     ...(options.discordToken ? { discordToken: options.discordToken } : {}),
     ...(options.interactions ? { interactions: options.interactions } : {}),
+    ...(options.domain === undefined ? {} : { domain: options.domain }),
     dashboardQueues: [digestQueue],
     config: {
       adminToken: TEST_ADMIN_TOKEN,
