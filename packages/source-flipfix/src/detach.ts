@@ -16,8 +16,10 @@ export interface DetachResult {
 
 /**
  * Drops `schema` and everything in it, in one transaction. The triggers on
- * Flipfix's tables are dropped by name first, so the removal says what it
- * removed and does not lean on CASCADE for objects outside our schema.
+ * Flipfix's tables go with the capture functions they call (DROP SCHEMA …
+ * CASCADE): a role that owns our schema but not Flipfix's tables may not
+ * DROP TRIGGER on them, yet may drop its own functions and what depends on
+ * them. They are listed first, so the result says what was removed.
  */
 export async function detachFlipfix(databaseUrl: string, schema: string): Promise<DetachResult> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -30,21 +32,18 @@ export async function detachFlipfix(databaseUrl: string, schema: string): Promis
       return { removed: false, triggers: [] };
     }
     // Triggers anywhere whose function lives in our schema.
-    const { rows } = await client.query<{ table_schema: string; table_name: string; trigger: string }>(
-      `SELECT tn.nspname AS table_schema, c.relname AS table_name, t.tgname AS trigger
+    const { rows } = await client.query<{ table_name: string; trigger: string }>(
+      `SELECT c.relname AS table_name, t.tgname AS trigger
          FROM pg_trigger t
          JOIN pg_class c ON c.oid = t.tgrelid
          JOIN pg_namespace tn ON tn.oid = c.relnamespace
          JOIN pg_proc p ON p.oid = t.tgfoid
          JOIN pg_namespace pn ON pn.oid = p.pronamespace
         WHERE pn.nspname = $1 AND tn.nspname <> $1
-        ORDER BY 1, 2, 3`,
+        ORDER BY 1, 2`,
       [schema],
     );
     const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
-    for (const r of rows) {
-      await client.query(`DROP TRIGGER ${ident(r.trigger)} ON ${ident(r.table_schema)}.${ident(r.table_name)}`);
-    }
     await client.query(`DROP SCHEMA ${ident(schema)} CASCADE`);
     await client.query('COMMIT');
     return { removed: true, triggers: rows.map((r) => `${r.table_name}.${r.trigger}`) };

@@ -10,6 +10,7 @@ import { DEFAULT_MIGRATIONS_DIR, type Source } from '@flipfix/db';
 import { flipfixRecords } from './records.ts';
 
 export { detachFlipfix, type DetachResult } from './detach.ts';
+export { FLIPFIX_READ_TABLES, FLIPFIX_TRIGGER_TABLES, flipfixGrantsSql } from './grants.ts';
 export { FLIPFIX_MEDIA_URL, FLIPFIX_PATHS, flipfixRecordPath, mediaUrl } from './pages.ts';
 export { flipfixRecords, type FlipfixRecordsOptions } from './records.ts';
 

@@ -7,10 +7,10 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DEFAULT_DATABASE_URL } from '@flipfix/config';
-import { dropDatabase, migrate, quoteIdent, type TestDatabase, withDatabase } from '@flipfix/db';
+import { createDb, dropDatabase, migrate, quoteIdent, type TestDatabase, withDatabase } from '@flipfix/db';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFlipfixSource, detachFlipfix, FLIPFIX_SCHEMA } from '../src/index.ts';
+import { createFlipfixSource, detachFlipfix, FLIPFIX_SCHEMA, flipfixGrantsSql } from '../src/index.ts';
 import { createFlipfixTestDatabase, DjangoWriter, type DjangoUser, flipfixFixtureSql } from '../src/testing.ts';
 
 const BASE = 'https://flipfix.example.org';
@@ -202,21 +202,38 @@ async function schemaDump(url: string): Promise<string> {
   return stdout;
 }
 
-describe('detach', () => {
-  const name = `flipfix_test_detach_${process.pid}_${randomBytes(4).toString('hex')}`;
+describe('install and detach, as a role with only the documented privileges', () => {
+  const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = `flipfix_test_detach_${suffix}`;
+  const role = `flipfix_notify_test_${suffix}`;
+  // Django's own connection (the tables' owner) and ours (the role given flipfixGrantsSql).
   const url = withDatabase(DEFAULT_DATABASE_URL, name);
+  const roleUrl = (() => {
+    const u = new URL(url);
+    u.username = role;
+    return u.toString();
+  })();
+
+  const asAdmin = async (database: string, sql: string) => {
+    const client = new pg.Client({ connectionString: withDatabase(DEFAULT_DATABASE_URL, database) });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: withDatabase(DEFAULT_DATABASE_URL, 'postgres') });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
-    await admin.end();
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await client.query(flipfixFixtureSql());
-    await client.end();
+    await asAdmin('postgres', `CREATE DATABASE ${quoteIdent(name)}`);
+    await asAdmin('postgres', `CREATE ROLE ${quoteIdent(role)} LOGIN`);
+    await asAdmin(name, flipfixFixtureSql());
+    await asAdmin(name, flipfixGrantsSql(role, name));
   });
-  afterAll(() => dropDatabase(DEFAULT_DATABASE_URL, name));
+  afterAll(async () => {
+    await dropDatabase(DEFAULT_DATABASE_URL, name);
+    await asAdmin('postgres', `DROP ROLE IF EXISTS ${quoteIdent(role)}`);
+  });
 
   it("installs only in flipfix_notify and detaching leaves Flipfix's schema, data and migration history exactly as before", async () => {
     const django = new DjangoWriter(url);
@@ -227,7 +244,7 @@ describe('detach', () => {
       const historyBefore = await history();
 
       const source = createFlipfixSource();
-      await migrate({ databaseUrl: url, migrationsDir: source.migrationsDirs, schema: source.schema });
+      await migrate({ databaseUrl: roleUrl, migrationsDir: source.migrationsDirs, schema: source.schema });
       const installed = await schemaDump(url);
       // Nothing of ours outside our schema but the triggers (whose functions live in it).
       const publicTables = (await django.pool.query<{ table_name: string }>(
@@ -237,9 +254,20 @@ describe('detach', () => {
       expect(publicTables).not.toContain('outbox_events');
       expect(installed).toContain(`EXECUTE FUNCTION ${FLIPFIX_SCHEMA}.flipfix_log_entry_created_capture()`);
 
-      // Records written while attached stay; our rows go with our schema.
+      // Django's role writes; the capture (ours, SECURITY DEFINER) records it; our role reads it back.
       const entryId = await django.logEntry({ machineId, text: 'Replaced the rubbers', maintainerNames: 'Pat' });
-      const result = await detachFlipfix(url, FLIPFIX_SCHEMA);
+      const ours = createDb({ databaseUrl: roleUrl, schema: source.schema, max: 1 });
+      try {
+        const { rows: events } = await ours.pool.query('SELECT type, entity_id FROM outbox_events');
+        expect(events).toEqual([{ type: 'log_entry_created', entity_id: entryId }]);
+        const [subject] = await source.records(ours, BASE).loadPostSubjects([{ type: 'log_entry_created', entityType: 'log_entry', entityId: entryId }]);
+        expect(subject).toMatchObject({ text: 'Replaced the rubbers', maintainerNames: ['Pat'], machine: { name: 'Gorgar' } });
+      } finally {
+        await ours.close();
+      }
+
+      // Records written while attached stay; our rows go with our schema.
+      const result = await detachFlipfix(roleUrl, FLIPFIX_SCHEMA);
       expect(result.removed).toBe(true);
       expect(result.triggers).toEqual(
         expect.arrayContaining(['maintenance_logentry.flipfix_notify_created', 'maintenance_problemreport.flipfix_notify_status', 'parts_partrequestupdate.flipfix_notify_created']),
@@ -251,7 +279,7 @@ describe('detach', () => {
       expect(rows).toEqual([{ text: 'Replaced the rubbers' }]);
       // Django keeps working without us: a save after detaching needs nothing of ours.
       await django.logEntry({ machineId, text: 'After detach', maintainerNames: 'Pat' });
-      expect((await detachFlipfix(url, FLIPFIX_SCHEMA)).removed).toBe(false);
+      expect((await detachFlipfix(roleUrl, FLIPFIX_SCHEMA)).removed).toBe(false);
     } finally {
       await django.close();
     }
