@@ -42,6 +42,20 @@ function maintainerName(l: string, u: string): string {
                    NULLIF(btrim(${u}.first_name || ' ' || ${u}.last_name), ''), ${u}.username)`;
 }
 
+/**
+ * Who requested or posted (Flipfix's requester_display / poster_display with
+ * the Discord name first): the maintainer in `maintainerColumn` by name, else
+ * the typed `nameColumn`. Selects `AS person`; joined by its `joins`.
+ */
+function person(maintainerColumn: string, nameColumn: string): { select: string; joins: string } {
+  return {
+    select: `CASE WHEN mt.id IS NULL THEN NULLIF(${nameColumn}, '') ELSE ${maintainerName('l', 'u')} END AS person`,
+    joins: `LEFT JOIN public.accounts_maintainer mt ON mt.id = ${maintainerColumn}
+           LEFT JOIN public.auth_user u ON u.id = mt.user_id
+           LEFT JOIN public.discord_discorduserlink l ON l.maintainer_id = mt.id`,
+  };
+}
+
 /** A Django user's `get_full_name() or get_username()`. */
 function userName(u: string): string {
   return `COALESCE(NULLIF(btrim(${u}.first_name || ' ' || ${u}.last_name), ''), ${u}.username)`;
@@ -100,6 +114,8 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
     const byKey = new Map<string, PostSubject>();
     const put = (subject: PostSubject) => byKey.set(`${subject.kind}:${subject.id}`, subject);
 
+    const requester = person('p.requested_by_id', 'p.requested_by_name');
+    const poster = person('pu.posted_by_id', 'pu.posted_by_name');
     const [reports, entries, requests, updates] = await Promise.all([
       query<
         MachineColumns & {
@@ -166,19 +182,17 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
           id: string;
           text: string;
           status: string;
-          requester: string | null;
+          person: string | null;
           created_at: Date;
           photos: string[];
         }
       >(
         `SELECT p.id, p.text, p.status, p.created_at, ${MACHINE_COLUMNS},
-                CASE WHEN mt.id IS NULL THEN NULLIF(p.requested_by_name, '') ELSE ${maintainerName('l', 'u')} END AS requester,
+                ${requester.select},
                 ${photos('parts_partrequestmedia', 'part_request_id', 'p.id')} AS photos
            FROM public.parts_partrequest p
            LEFT JOIN public.catalog_machineinstance m ON m.id = p.machine_id
-           LEFT JOIN public.accounts_maintainer mt ON mt.id = p.requested_by_id
-           LEFT JOIN public.auth_user u ON u.id = mt.user_id
-           LEFT JOIN public.discord_discorduserlink l ON l.maintainer_id = mt.id
+           ${requester.joins}
           WHERE p.id = ANY($1::bigint[])`,
         idsOf('part_request'),
       ),
@@ -187,7 +201,7 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
           id: string;
           text: string;
           new_status: string;
-          poster: string | null;
+          person: string | null;
           created_at: Date;
           request_id: string;
           request_text: string;
@@ -196,15 +210,13 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
         }
       >(
         `SELECT pu.id, pu.text, pu.new_status, pu.created_at, ${MACHINE_COLUMNS},
-                CASE WHEN mt.id IS NULL THEN NULLIF(pu.posted_by_name, '') ELSE ${maintainerName('l', 'u')} END AS poster,
+                ${poster.select},
                 p.id AS request_id, p.text AS request_text, p.status AS request_status,
                 ${photos('parts_partrequestupdatemedia', 'update_id', 'pu.id')} AS photos
            FROM public.parts_partrequestupdate pu
            JOIN public.parts_partrequest p ON p.id = pu.part_request_id
            LEFT JOIN public.catalog_machineinstance m ON m.id = p.machine_id
-           LEFT JOIN public.accounts_maintainer mt ON mt.id = pu.posted_by_id
-           LEFT JOIN public.auth_user u ON u.id = mt.user_id
-           LEFT JOIN public.discord_discorduserlink l ON l.maintainer_id = mt.id
+           ${poster.joins}
           WHERE pu.id = ANY($1::bigint[])`,
         idsOf('part_request_update'),
       ),
@@ -266,7 +278,7 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
         machine: machineOf(p),
         text: p.text,
         status: oneOf<PartRequestStatus>(PART_REQUEST_STATUSES, p.status, 'requested'),
-        requestedByName: p.requester,
+        requestedByName: p.person,
       });
     }
     for (const u of updates) {
@@ -285,7 +297,7 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
         text: u.text,
         newStatus: u.new_status === '' ? null : oneOf<PartRequestStatus>(PART_REQUEST_STATUSES, u.new_status, 'requested'),
         requestStatus: oneOf<PartRequestStatus>(PART_REQUEST_STATUSES, u.request_status, 'requested'),
-        postedByName: u.poster,
+        postedByName: u.person,
         partRequest: { label: `Parts Request #${requestId}`, url: requestUrl, text: linkExcerpt(u.request_text) },
       });
     }
