@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBotFeatures } from '@flipfix/bot-features';
 import { updateSettings } from '@flipfix/db';
+import { createWebhookEndpoint, withLegacyWebhooks } from '@flipfix/legacy-webhooks';
 import { createFlipfixSource } from '@flipfix/source-flipfix';
 import { createFlipfixTestDatabase, type DjangoUser, DjangoWriter } from '@flipfix/source-flipfix/testing';
 import { BASE_URL, deliveriesOf, embedsOf, NO_RATE_LIMITS, startStack, type Stack, waitFor } from './harness';
@@ -24,7 +25,7 @@ beforeAll(async () => {
     worker: {
       ...NO_RATE_LIMITS.worker,
       source: createFlipfixSource(),
-      extend: (ctx) => createBotFeatures(ctx, { digestWindow: { quietMs: 1000, maxMs: 3000 }, digestSweepMs: 250 }),
+      extend: withLegacyWebhooks((ctx) => createBotFeatures(ctx, { digestWindow: { quietMs: 1000, maxMs: 3000 }, digestSweepMs: 250 })),
     },
   });
   django = new DjangoWriter(stack.databaseUrl);
@@ -148,6 +149,28 @@ describe("Flipfix's delivery rules", () => {
       expect(text).toContain(`${BASE_URL}/logs/${second}/`);
     } finally {
       await updateSettings(stack.db.prisma, { digest: { enabled: false } }, 'test');
+    }
+  });
+});
+
+describe('the rollout flag on a Flipfix database', () => {
+  it('in `both` mode the legacy webhook and the bot each post the record once, with the same Flipfix link', async () => {
+    const channel = stack.sim.createChannel({ name: 'legacy' });
+    const hook = stack.sim.createWebhook(channel.id);
+    await createWebhookEndpoint(stack.db, { name: 'Legacy', url: hook.url, events: ['log_entry_created'] });
+    await updateSettings(stack.db.prisma, { deliveryMode: 'both' }, 'test');
+    try {
+      const id = await django.logEntry({ machineId, text: 'Waxed the playfield', maintainerNames: 'Pat' });
+      const rows = await settled('log_entry_created', id);
+      expect(rows.map((r) => [r.target, r.status]).sort()).toEqual([
+        ['bot', 'delivered'],
+        ['webhook', 'delivered'],
+      ]);
+      const legacy = stack.sim.messages(channel.id).filter((m) => embedsOf(m)[0]?.url === `${BASE_URL}/logs/${id}/`);
+      const bot = messages().filter((m) => embedsOf(m)[0]?.url === `${BASE_URL}/logs/${id}/`);
+      expect([legacy.length, bot.length]).toEqual([1, 1]);
+    } finally {
+      await updateSettings(stack.db.prisma, { deliveryMode: 'bot' }, 'test');
     }
   });
 });
