@@ -20,21 +20,27 @@ import { loadPostSubjects, type PostSubjectRef, recordUrl } from './post-subject
 export const SOURCE_NAMES = ['builtin', 'flipfix'] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
 
-/** One `[[kind:ref]]` reference found in record text (kind lower-cased, ref trimmed). */
-export interface LinkRef {
-  kind: string;
-  ref: string;
-}
+/**
+ * One `[[kind:…]]` link in record text (Flipfix's markup): by id (the stored
+ * form, `[[machine:id:7]]`, `[[problem:11]]`) or by slug (the authored form of
+ * slug kinds, `[[machine:attack-from-mars]]`).
+ */
+export type LinkRef = { kind: string; id: number } | { kind: string; slug: string };
 
-/** What a link reference resolves to: the label to show and the absolute URL of the page. */
+/** What a link resolves to: the record's id, the label to show and the absolute URL of its page. */
 export interface LinkTarget {
+  id: number;
   label: string;
   url: string;
 }
 
-/** The key of a {@link LinkRef} in a lookup result: `kind:ref`. */
+/** Kinds whose authored form is a slug: their stored form is `kind:id:N`. */
+const SLUG_KINDS = new Set(['machine', 'model', 'page', 'user']);
+
+/** The markup body naming `ref`, which keys lookup results: `machine:id:7`, `machine:attack-from-mars`, `problem:11`. */
 export function linkKey(ref: LinkRef): string {
-  return `${ref.kind}:${ref.ref}`;
+  if ('slug' in ref) return `${ref.kind}:${ref.slug}`;
+  return SLUG_KINDS.has(ref.kind) ? `${ref.kind}:id:${ref.id}` : `${ref.kind}:${ref.id}`;
 }
 
 /** A source's records, read through one database handle with one base URL for links. */
@@ -47,10 +53,10 @@ export interface SourceRecords {
   /** Absolute URL of a record's page. */
   recordUrl(entityType: EntityType, id: number): string;
   /**
-   * Resolves link references in bulk (one query per kind); the result is keyed
-   * by {@link linkKey}. References naming nothing are absent from it.
+   * Resolves links in bulk (one query per kind present); the result is keyed
+   * by {@link linkKey}. Links naming nothing are absent from it.
    */
-  lookupLinkTargets(refs: readonly LinkRef[]): Promise<Map<string, LinkTarget>>;
+  resolveLinks(refs: readonly LinkRef[]): Promise<Map<string, LinkTarget>>;
 }
 
 /** A source: where our tables live, what installs its capture, and how its records are read. */
@@ -64,11 +70,11 @@ export interface Source {
   records(db: Db, baseUrl: string): SourceRecords;
 }
 
-/** Link kinds of the built-in app's records (`_` is accepted for `-`). */
+/** Flipfix's id link kinds, as the built-in app's records. */
 const BUILTIN_LINK_KINDS: Record<string, { entity: EntityType; label: string; table: string }> = {
-  'problem-report': { entity: 'problem_report', label: 'Problem report', table: 'problem_reports' },
-  'log-entry': { entity: 'log_entry', label: 'Log entry', table: 'log_entries' },
-  'part-request': { entity: 'part_request', label: 'Part request', table: 'part_requests' },
+  problem: { entity: 'problem_report', label: 'Problem', table: 'problem_reports' },
+  log: { entity: 'log_entry', label: 'Log', table: 'log_entries' },
+  partrequest: { entity: 'part_request', label: 'Part Request', table: 'part_requests' },
 };
 
 /** Our own app's tables: today's loader and pages, unchanged. */
@@ -80,24 +86,14 @@ export const builtinSource: Source = {
     return {
       loadPostSubjects: (refs) => loadPostSubjects(db.prisma, refs, baseUrl),
       recordUrl: (entityType, id) => recordUrl(baseUrl, entityType, id),
-      async lookupLinkTargets(refs) {
+      async resolveLinks(refs) {
         const found = new Map<string, LinkTarget>();
-        const byKind = new Map<string, Set<number>>();
-        for (const r of refs) {
-          const kind = r.kind.replaceAll('_', '-');
-          if (BUILTIN_LINK_KINDS[kind] === undefined || !/^[1-9]\d{0,9}$/.test(r.ref)) continue;
-          const ids = byKind.get(kind) ?? new Set<number>();
-          ids.add(Number(r.ref));
-          byKind.set(kind, ids);
-        }
         await Promise.all(
-          [...byKind].map(async ([kind, ids]) => {
-            const spec = BUILTIN_LINK_KINDS[kind]!;
-            const { rows } = await db.pool.query<{ id: number }>(`SELECT id FROM ${spec.table} WHERE id = ANY($1::int[])`, [[...ids]]);
-            for (const { id } of rows) {
-              const target = { label: `${spec.label} #${id}`, url: recordUrl(baseUrl, spec.entity, id) };
-              for (const r of refs) if (r.kind.replaceAll('_', '-') === kind && Number(r.ref) === id) found.set(linkKey(r), target);
-            }
+          Object.entries(BUILTIN_LINK_KINDS).map(async ([kind, spec]) => {
+            const ids = [...new Set(refs.flatMap((r) => (r.kind === kind && 'id' in r ? [r.id] : [])))];
+            if (ids.length === 0) return;
+            const { rows } = await db.pool.query<{ id: number }>(`SELECT id FROM ${spec.table} WHERE id = ANY($1::int[])`, [ids]);
+            for (const { id } of rows) found.set(linkKey({ kind, id }), { id, label: `${spec.label} #${id}`, url: recordUrl(baseUrl, spec.entity, id) });
           }),
         );
         return found;

@@ -304,41 +304,32 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
     return refs.map((r) => byKey.get(`${r.entityType}:${r.entityId}`) ?? null);
   }
 
-  async function lookupLinkTargets(refs: readonly LinkRef[]): Promise<Map<string, LinkTarget>> {
+  async function resolveLinks(refs: readonly LinkRef[]): Promise<Map<string, LinkTarget>> {
     const found = new Map<string, LinkTarget>();
-    const wanted = new Map<string, { ids: Set<number>; slugs: Set<string> }>();
-    for (const r of refs) {
-      const entry = wanted.get(r.kind) ?? { ids: new Set(), slugs: new Set() };
-      const storage = /^id:([1-9]\d{0,17})$/.exec(r.ref);
-      if (storage) entry.ids.add(Number(storage[1]));
-      else if (/^[1-9]\d{0,17}$/.test(r.ref)) entry.ids.add(Number(r.ref));
-      else entry.slugs.add(r.ref);
-      wanted.set(r.kind, entry);
-    }
-    const resolve = (kind: string, match: (ref: string) => boolean, target: LinkTarget) => {
-      for (const r of refs) if (r.kind === kind && match(r.ref)) found.set(linkKey(r), target);
+    const idsOf = (kind: string) => [...new Set(refs.flatMap((r) => (r.kind === kind && 'id' in r && r.id > 0 ? [r.id] : [])))];
+    const slugsOf = (kind: string) => [...new Set(refs.flatMap((r) => (r.kind === kind && 'slug' in r ? [r.slug] : [])))];
+    const put = (kind: string, target: LinkTarget, slug?: string) => {
+      found.set(linkKey({ kind, id: target.id }), target);
+      if (slug !== undefined) found.set(linkKey({ kind, slug }), target);
     };
-    const idMatch = (id: number) => (ref: string) => ref === String(id) || ref === `id:${id}`;
     const lookups: Promise<void>[] = [];
-    // Flipfix's link types (flipfix/apps/*/apps.py): slug-based machine and model
-    // ([[machine:slug]] when authored, [[machine:id:N]] when stored), id-based records.
-    for (const [kind, table] of [
-      ['machine', 'catalog_machineinstance'],
-      ['model', 'catalog_machinemodel'],
+    // Flipfix's link types (flipfix/apps/*/apps.py): machine and model by slug
+    // or stored id (label: the name), the records by id (label: "Problem #N: preview").
+    for (const [kind, table, path] of [
+      ['machine', 'catalog_machineinstance', FLIPFIX_PATHS.machine],
+      ['model', 'catalog_machinemodel', FLIPFIX_PATHS.machineModel],
     ] as const) {
-      const entry = wanted.get(kind);
-      if (entry === undefined) continue;
+      const ids = idsOf(kind);
+      const slugs = slugsOf(kind);
+      if (ids.length + slugs.length === 0) continue;
       lookups.push(
         db.pool
-          .query<{ id: string; slug: string; name: string }>(
-            `SELECT id, slug, name FROM public.${table} WHERE id = ANY($1::bigint[]) OR slug = ANY($2::text[])`,
-            [[...entry.ids], [...entry.slugs]],
-          )
+          .query<{ id: string; slug: string; name: string }>(`SELECT id, slug, name FROM public.${table} WHERE id = ANY($1::bigint[]) OR slug = ANY($2::text[])`, [
+            ids,
+            slugs,
+          ])
           .then(({ rows }) => {
-            for (const row of rows) {
-              const url = page(kind === 'machine' ? FLIPFIX_PATHS.machine(row.slug) : FLIPFIX_PATHS.machineModel(row.slug));
-              resolve(kind, (ref) => ref === row.slug || idMatch(Number(row.id))(ref), { label: row.name, url });
-            }
+            for (const row of rows) put(kind, { id: Number(row.id), label: row.name, url: page(path(row.slug)) }, row.slug);
           }),
       );
     }
@@ -349,10 +340,10 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
       ['partrequestupdate', 'SELECT id, text, part_request_id AS parent FROM public.parts_partrequestupdate', 'Update'],
     ] as const;
     for (const [kind, select, label] of records) {
-      const entry = wanted.get(kind);
-      if (entry === undefined || entry.ids.size === 0) continue;
+      const ids = idsOf(kind);
+      if (ids.length === 0) continue;
       lookups.push(
-        db.pool.query<{ id: string; text: string; parent: string | null }>(`${select} WHERE id = ANY($1::bigint[])`, [[...entry.ids]]).then(({ rows }) => {
+        db.pool.query<{ id: string; text: string; parent: string | null }>(`${select} WHERE id = ANY($1::bigint[])`, [ids]).then(({ rows }) => {
           for (const row of rows) {
             const id = Number(row.id);
             const head = row.parent === null ? `${label} #${id}` : `${label} #${id} on #${row.parent}`;
@@ -362,7 +353,7 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
                 : kind === 'log'
                   ? FLIPFIX_PATHS.logEntry(id)
                   : FLIPFIX_PATHS.partRequest(row.parent === null ? id : Number(row.parent));
-            resolve(kind, idMatch(id), { label: row.text.trim() === '' ? head : `${head}: ${linkPreview(row.text)}`, url: page(path) });
+            put(kind, { id, label: row.text.trim() === '' ? head : `${head}: ${linkPreview(row.text)}`, url: page(path) });
           }
         }),
       );
@@ -374,6 +365,6 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
   return {
     loadPostSubjects,
     recordUrl: (entityType, id) => page(flipfixRecordPath(entityType, id)),
-    lookupLinkTargets,
+    resolveLinks,
   };
 }

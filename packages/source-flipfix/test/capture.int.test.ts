@@ -178,17 +178,18 @@ describe('the Flipfix source on Flipfix schema', () => {
   it('resolves Flipfix link markup targets in bulk: machines by slug or stored id, records by id', async () => {
     const records = createFlipfixSource().records(tdb.db, BASE);
     const reportId = await django.problemReport({ machineId, description: 'Shooter lane [sticky]   rubber' });
-    const found = await records.lookupLinkTargets([
-      { kind: 'machine', ref: 'eight-ball-deluxe' },
-      { kind: 'machine', ref: `id:${machineId}` },
-      { kind: 'problem', ref: String(reportId) },
-      { kind: 'machine', ref: 'no-such-machine' },
-      { kind: 'log', ref: '999999' },
+    const found = await records.resolveLinks([
+      { kind: 'machine', slug: 'eight-ball-deluxe' },
+      { kind: 'machine', id: machineId },
+      { kind: 'problem', id: reportId },
+      { kind: 'machine', slug: 'no-such-machine' },
+      { kind: 'log', id: 999_999 },
     ]);
+    const machine = { id: machineId, label: 'Eight Ball Deluxe', url: `${BASE}/machines/eight-ball-deluxe/` };
     expect(Object.fromEntries(found)).toEqual({
-      'machine:eight-ball-deluxe': { label: 'Eight Ball Deluxe', url: `${BASE}/machines/eight-ball-deluxe/` },
-      [`machine:id:${machineId}`]: { label: 'Eight Ball Deluxe', url: `${BASE}/machines/eight-ball-deluxe/` },
-      [`problem:${reportId}`]: { label: `Problem #${reportId}: Shooter lane sticky rubber`, url: `${BASE}/problem-reports/${reportId}/` },
+      'machine:eight-ball-deluxe': machine,
+      [`machine:id:${machineId}`]: machine,
+      [`problem:${reportId}`]: { id: reportId, label: `Problem #${reportId}: Shooter lane sticky rubber`, url: `${BASE}/problem-reports/${reportId}/` },
     });
   });
 });
