@@ -116,7 +116,8 @@ export function attributionNames(subject: PostSubject): string[] {
   let names: string[];
   switch (subject.kind) {
     case 'problem_report': {
-      const name = cleanName(subject.reporterName) || cleanName(subject.reporterContact);
+      // Never the contact: the form promises only maintainers see it.
+      const name = cleanName(subject.reporterName);
       names = name === '' ? [] : [name];
       break;
     }
@@ -375,7 +376,7 @@ export function formatStatusEdit(subject: PostSubject, options: FormatOptions): 
 export function threadName(subject: PostSubject): string {
   const machine = machineLabel(subject.machine);
   const head = truncate(`${KIND_EMOJI[subject.kind]} ${machine ?? footerOf(subject)}`, 60);
-  const words = inlineText(renderInternalLinks(bodyOf(subject), 'http://localhost', { plain: true }));
+  const words = neutralizeMentions(inlineText(renderInternalLinks(bodyOf(subject), 'http://localhost', { plain: true })));
   const name = words === '' ? head : `${head}: ${words}`;
   return truncate(name, DISCORD_LIMITS.threadName);
 }
