@@ -14,7 +14,7 @@ import type { Db } from '@flipfix/db';
 import { TEST_IMAGE_PATH } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
 import type { QUEUES, RetryPolicy } from '@flipfix/queue';
-import { AdminAuth } from './admin/auth';
+import { AdminAuth, type AuthFailureLimit } from './admin/auth';
 import { adminConsoleRouter } from './admin/console';
 import { HealthService } from './health';
 import { errorHandler, notFound, requestId } from './http/errors';
@@ -44,7 +44,8 @@ export interface WebConfig {
   /** Force `Secure` cookies. */
   secureCookies?: boolean | undefined;
   sessionTtlSeconds?: number | undefined;
-  loginLimit?: { max: number; windowSeconds: number } | undefined;
+  /** Wrong admin tokens allowed per client and in total per window (default 10 and 100 per 15 min). */
+  authFailureLimit?: AuthFailureLimit | undefined;
   /** Discord probe cache. Default 5000 ms. */
   discordCacheMs?: number | undefined;
   /** Retry policy for redelivered jobs. */
@@ -103,7 +104,7 @@ export function createApp(deps: AppDeps): express.Application {
     adminToken: config.adminToken,
     keyPrefix: config.keyPrefix,
     ...(config.sessionTtlSeconds === undefined ? {} : { sessionTtlSeconds: config.sessionTtlSeconds }),
-    ...(config.loginLimit === undefined ? {} : { loginLimit: config.loginLimit }),
+    ...(config.authFailureLimit === undefined ? {} : { authFailureLimit: config.authFailureLimit }),
     ...(config.secureCookies === undefined ? {} : { secureCookies: config.secureCookies }),
   });
 
