@@ -18,6 +18,7 @@ import { AdminAuth, type AuthFailureLimit } from './admin/auth';
 import { adminConsoleRouter } from './admin/console';
 import { HealthService } from './health';
 import { errorHandler, notFound, requestId } from './http/errors';
+import { inputGuard } from './http/input-guard';
 import { WebMetrics } from './metrics';
 import { adminApiRouter } from './routes/admin-api';
 import { apiRouter } from './routes/api';
@@ -156,6 +157,7 @@ export function createApp(deps: AppDeps): express.Application {
 
   app.use(express.json({ limit: '1mb' }));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  app.use(inputGuard());
 
   const onSettingsChanged = () => health.invalidate();
   app.use(
