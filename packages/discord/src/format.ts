@@ -220,7 +220,8 @@ function colorOf(subject: PostSubject): number {
 }
 
 function isoTimestamp(date: Date): string | null {
-  return date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
+  // Outside years 0-9999 toISOString() gives `+010000-…`, which Discord's date-time format refuses.
+  return date instanceof Date && !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 0 && date.getUTCFullYear() <= 9999 ? date.toISOString() : null;
 }
 
 /**
@@ -577,7 +578,8 @@ export function formatDigest(items: readonly DigestItem[], options: DigestOption
     const t = item.subject.createdAt;
     if (t instanceof Date && !Number.isNaN(t.getTime()) && (latest === null || t > latest)) latest = t;
   }
-  if (latest !== null) embed.timestamp = latest.toISOString();
+  const timestamp = latest === null ? null : isoTimestamp(latest);
+  if (timestamp !== null) embed.timestamp = timestamp;
 
   const body: RESTPostAPIChannelMessageJSONBody = { embeds: [embed] };
   const allowed: APIAllowedMentions = { parse: [] };
