@@ -131,10 +131,17 @@ export async function probeRedis(redisUrl: string, timeoutMs = 3000): Promise<vo
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  client.on('error', () => undefined);
+  // Without retries, connect() rejects with a bare "Connection is closed."; the cause (ECONNREFUSED,
+  // ENOTFOUND, WRONGPASS) arrives as an 'error' event just before, so that is what is thrown.
+  let cause: unknown = null;
+  client.on('error', (err) => {
+    cause ??= err;
+  });
   try {
     await client.connect();
     await client.ping();
+  } catch (err) {
+    throw cause ?? err;
   } finally {
     client.disconnect();
   }
