@@ -40,7 +40,7 @@ function run(entry: string, env: Record<string, string>): Promise<{ code: number
 
 const noStack = (lines: string[]) => expect(lines.join('\n')).not.toMatch(/^\s+at |\\n\s+at /m);
 
-describe('start-up faults', () => {
+describe('start-up faults', { timeout: 90_000 }, () => {
   it('worker with a wrong REDIS_URL: one line per attempt saying what to do, then exit 1', async () => {
     const port = await closedPort();
     const { code, lines } = await run('apps/worker/src/main.ts', { DATABASE_URL: POSTGRES_OK, REDIS_URL: `redis://127.0.0.1:${port}` });
