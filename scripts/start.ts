@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BaseEnv, coreServices, loadDevToken, parseEnv, redactUrl, resolveRuntime, startupProblem, waitForServices } from '@flipfix/config';
+import { BaseEnv, type DiscordTarget, loadDevToken, loadEnv, redactUrl, startupProblem, waitForCoreServices } from '@flipfix/config';
 import { createDb, migrate, probePostgres, seedDemo } from '@flipfix/db';
 import { shouldColorize } from '@flipfix/logger';
 import { probeRedis } from '@flipfix/queue';
@@ -25,15 +25,15 @@ function fail(err: unknown): never {
 }
 
 let env: BaseEnv;
-let discord: ReturnType<typeof resolveRuntime>['discord'];
+let discord: DiscordTarget;
 try {
-  env = parseEnv(BaseEnv);
-  discord = resolveRuntime(env).discord;
-  await waitForServices(
-    // The database itself may not exist yet: the migration runner creates it.
-    coreServices(env, { postgres: (url) => probePostgres(url, { allowMissingDatabase: true }), redis: probeRedis }),
-    { attempts: env.STARTUP_ATTEMPTS, backoffMs: env.STARTUP_BACKOFF_MS, report: (line) => console.log(`[start] ${line}`) },
-  );
+  ({
+    env,
+    runtime: { discord },
+  } = loadEnv(BaseEnv));
+  // The database itself may not exist yet: the migration runner creates it.
+  const probes = { postgres: (url: string) => probePostgres(url, { allowMissingDatabase: true }), redis: probeRedis };
+  await waitForCoreServices(env, probes, (line) => console.log(`[start] ${line}`));
   console.log(`[start] migrating ${redactUrl(env.DATABASE_URL)}`);
   const { applied } = await migrate({ databaseUrl: env.DATABASE_URL, log: (m) => console.log(`[start] ${m}`) });
   console.log(`[start] ${applied.length} migration(s) applied`);

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { coreServices, parseEnv, resolveRuntime, SIM_DEFAULTS, startupProblem, waitForServices } from '@flipfix/config';
+import { type LoadedEnv, loadEnv, SIM_DEFAULTS, startupProblem, waitForCoreServices } from '@flipfix/config';
 import { DIGEST_QUEUE } from '@flipfix/bot-features';
 import { Queue } from 'bullmq';
 import { createDb, probePostgres } from '@flipfix/db';
@@ -19,16 +19,14 @@ import { resolveAdminToken, WebEnv } from './env';
 /** The development admin token file `npm start` shares (repository root, git-ignored). */
 const DEV_TOKEN_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../.admin-token');
 
-let env: WebEnv;
-let runtime: ReturnType<typeof resolveRuntime>;
+let loaded: LoadedEnv<WebEnv>;
 try {
-  env = parseEnv(WebEnv);
-  runtime = resolveRuntime(env);
+  loaded = loadEnv(WebEnv);
 } catch (err) {
   process.stderr.write(`web: ${startupProblem(err)}\n`);
   process.exit(1);
 }
-const { discord, baseUrl } = runtime;
+const { env, runtime: { discord, baseUrl } } = loaded;
 const admin = resolveAdminToken(env, env.NODE_ENV === 'development' ? DEV_TOKEN_FILE : undefined);
 const log = createLogger({
   name: 'web',
@@ -44,11 +42,7 @@ if (admin.generated) {
 }
 
 try {
-  await waitForServices(coreServices(env, { postgres: probePostgres, redis: probeRedis }), {
-    attempts: env.STARTUP_ATTEMPTS,
-    backoffMs: env.STARTUP_BACKOFF_MS,
-    report: (line) => log.warn(line),
-  });
+  await waitForCoreServices(env, { postgres: probePostgres, redis: probeRedis }, (line) => log.warn(line));
 } catch (err) {
   log.fatal(startupProblem(err));
   process.exit(1);

@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:http';
 import { createBotFeatures } from '@flipfix/bot-features';
-import { coreServices, parseEnv, resolveRuntime, startupProblem, waitForServices } from '@flipfix/config';
+import { type LoadedEnv, loadEnv, startupProblem, waitForCoreServices } from '@flipfix/config';
 import { probePostgres } from '@flipfix/db';
 import { withLegacyWebhooks } from '@flipfix/legacy-webhooks';
 import { createLogger, shouldColorize } from '@flipfix/logger';
@@ -15,16 +15,14 @@ import { WorkerEnv } from './env';
 import { Metrics } from './metrics';
 import { startWorker } from './worker';
 
-let env: WorkerEnv;
-let runtime: ReturnType<typeof resolveRuntime>;
+let loaded: LoadedEnv<WorkerEnv>;
 try {
-  env = parseEnv(WorkerEnv);
-  runtime = resolveRuntime(env);
+  loaded = loadEnv(WorkerEnv);
 } catch (err) {
   process.stderr.write(`worker: ${startupProblem(err)}\n`);
   process.exit(1);
 }
-const { discord, baseUrl } = runtime;
+const { env, runtime: { discord, baseUrl } } = loaded;
 const log = createLogger({
   name: 'worker',
   level: env.LOG_LEVEL,
@@ -34,11 +32,7 @@ const log = createLogger({
 });
 
 try {
-  await waitForServices(coreServices(env, { postgres: probePostgres, redis: probeRedis }), {
-    attempts: env.STARTUP_ATTEMPTS,
-    backoffMs: env.STARTUP_BACKOFF_MS,
-    report: (line) => log.warn(line),
-  });
+  await waitForCoreServices(env, { postgres: probePostgres, redis: probeRedis }, (line) => log.warn(line));
 } catch (err) {
   log.fatal(startupProblem(err));
   process.exit(1);

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { toHttpUri } from './uri';
 
 export { type HttpUriOptions, toHttpUri } from './uri';
-import { redactUrl, type ServiceCheck, StartupError } from './startup';
+import { redactUrl, type ServiceCheck, StartupError, waitForServices } from './startup';
 export { describeConnectError, redactUrl, StartupError, type ServiceCheck, type WaitForServicesOptions, waitForServices } from './startup';
 
 /** The simulator's development defaults; the simulator and the apps share them. */
@@ -180,18 +180,37 @@ export function parseEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessE
   throw new EnvError(`Invalid environment:\n${lines.join('\n')}`);
 }
 
+/** An entry point's environment, parsed and resolved by {@link loadEnv}. */
+export interface LoadedEnv<E extends BaseEnv> {
+  env: E;
+  runtime: Runtime;
+}
+
 /**
- * Postgres and Redis as {@link waitForServices} checks them, with the probes
- * their client packages provide (`probePostgres`, `probeRedis`).
+ * Parses `source` with `schema` and resolves it with {@link resolveRuntime}:
+ * what every entry point does first. Throws an {@link EnvError} naming every
+ * bad or missing variable.
  */
-export function coreServices(
-  env: Pick<BaseEnv, 'DATABASE_URL' | 'REDIS_URL'>,
+export function loadEnv<S extends z.ZodType<BaseEnv>>(schema: S, source: NodeJS.ProcessEnv = process.env): LoadedEnv<z.infer<S>> {
+  const env = parseEnv(schema, source);
+  return { env, runtime: resolveRuntime(env) };
+}
+
+/**
+ * Waits until Postgres and Redis answer, with the probes their client
+ * packages provide (`probePostgres`, `probeRedis`) and the environment's
+ * STARTUP_ATTEMPTS / STARTUP_BACKOFF_MS; see {@link waitForServices}.
+ */
+export function waitForCoreServices(
+  env: BaseEnv,
   probes: { postgres: (url: string) => Promise<void>; redis: (url: string) => Promise<void> },
-): ServiceCheck[] {
-  return [
+  report: (line: string) => void,
+): Promise<void> {
+  const checks: ServiceCheck[] = [
     { service: 'Postgres', address: redactUrl(env.DATABASE_URL), hint: 'start Postgres or set DATABASE_URL', probe: () => probes.postgres(env.DATABASE_URL) },
     { service: 'Redis', address: redactUrl(env.REDIS_URL), hint: 'start Redis or set REDIS_URL', probe: () => probes.redis(env.REDIS_URL) },
   ];
+  return waitForServices(checks, { attempts: env.STARTUP_ATTEMPTS, backoffMs: env.STARTUP_BACKOFF_MS, report });
 }
 
 /**
