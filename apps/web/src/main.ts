@@ -83,6 +83,12 @@ const app = createApp({
 const server = app.listen(env.PORT, () => {
   log.info({ port: env.PORT, discord: discord.simulated ? 'simulator' : 'discord' }, 'web listening');
 });
+server.once('error', (err: NodeJS.ErrnoException) => {
+  // Most often another process on the port: say so in one line instead of an unhandled 'error' stack.
+  const why = err.code === 'EADDRINUSE' ? `port ${env.PORT} is in use; stop the other process or set PORT` : startupProblem(err);
+  log.fatal(`web could not listen: ${why}`);
+  process.exit(1);
+});
 
 let stopping: Promise<void> | null = null;
 const stop = (signal: string): Promise<void> => {

@@ -92,6 +92,20 @@ describe('start-up faults', { timeout: 90_000 }, () => {
     noStack(lines);
   });
 
+  it('web on a port already in use says so in one line', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const { code, lines } = await run('apps/web/src/main.ts', { PORT: String(port), DATABASE_URL: POSTGRES_OK, REDIS_URL: REDIS_OK });
+      expect(code).toBe(1);
+      expect(lines.at(-1)).toContain(`web could not listen: port ${port} is in use; stop the other process or set PORT`);
+      noStack(lines);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
   it('web in production without APP_BASE_URL or with a short ADMIN_TOKEN refuses to start, naming each', async () => {
     const { code, lines } = await run('apps/web/src/main.ts', { NODE_ENV: 'production', ADMIN_TOKEN: 'short-but-16-chars', DATABASE_URL: POSTGRES_OK, REDIS_URL: REDIS_OK });
     expect(code).toBe(1);
