@@ -196,6 +196,21 @@ describe('random input', () => {
     );
   }, 120_000);
 
+  it('admin reads (API and console) with random query strings never answer 5xx', async () => {
+    const paths = ['/api/admin/events', '/api/admin/settings/audit', '/api/admin/rollout', '/api/admin/webhook-endpoints', '/admin', '/admin/deliveries', '/admin/settings', '/admin/webhooks', '/admin/health', '/admin/login'];
+    const value = fc.oneof(text, fc.constantFrom('bot', 'webhook', 'failed', 'delivered', 'log_entry_created', '0', '501', '2026-01-01T00:00:00Z', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59.999+14:00', '//evil.example', '/admin//x'));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), fc.dictionary(fc.constantFrom('type', 'status', 'target', 'limit', 'since', 'next'), value, { maxKeys: 4 }), async (path, q) => {
+        const url = `${web.url}${path}?${new URLSearchParams(q).toString()}`;
+        const headers = path.startsWith('/api/') ? { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } : { cookie: session.cookie };
+        const res = await fetch(url, { headers, redirect: 'manual' });
+        await res.arrayBuffer();
+        expect(res.status, url).toBeLessThan(500);
+      }),
+      { numRuns: 200 },
+    );
+  }, 120_000);
+
   it('bodies that are not what they claim: bad encodings 400/415, deep nesting and huge bodies 400/413', async () => {
     const post = (headers: Record<string, string>, body: string) =>
       fetch(`${web.url}/api/machines`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then((r) => r.status);
