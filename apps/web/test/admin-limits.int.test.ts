@@ -3,7 +3,7 @@
  * log-in form together); the right token is never refused and never counted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startTestWeb, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
+import { call, login, startTestWeb, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
 
 const LIMIT = { perClient: 5, total: 12, windowSeconds: 60 };
 let direct: TestWeb;
@@ -85,5 +85,13 @@ describe('wrong admin tokens', () => {
     } finally {
       await fresh.close();
     }
+  });
+
+  it("bull-board mutations need the session's CSRF header (compared in constant time) or the same origin", async () => {
+    const { cookie, csrf } = await login(direct.url);
+    const pause = (headers: Record<string, string>) => call(direct.url, 'PUT', '/admin/queues/api/queues/events/pause', {}, { cookie, origin: 'https://evil.example', ...headers });
+    expect((await pause({})).status).toBe(403);
+    expect((await pause({ 'x-csrf-token': `${csrf.slice(0, -1)}${csrf.endsWith('A') ? 'B' : 'A'}` })).status).toBe(403);
+    expect((await pause({ 'x-csrf-token': csrf })).status).toBeLessThan(300);
   });
 });
