@@ -47,9 +47,9 @@ try {
 
 // The children write to pipes; they colour their lines only when this terminal shows colours.
 const childEnv: NodeJS.ProcessEnv = { ...process.env, ...(color ? { FORCE_COLOR: process.env.FORCE_COLOR ?? '1' } : {}) };
-// One admin token for the whole run, so the one printed is the one that works; in development the
-// same one as last time, so a saved Bearer token keeps working.
-childEnv.ADMIN_TOKEN ??= loadDevToken(DEV_TOKEN_FILE);
+// One admin token for the whole run, so the one printed is the one that works; the same one as last
+// time, so a saved Bearer token keeps working. Never in production: there ADMIN_TOKEN must be set.
+if (env.NODE_ENV !== 'production') childEnv.ADMIN_TOKEN ??= loadDevToken(DEV_TOKEN_FILE);
 
 const colors: Record<string, string> = { sim: '35', web: '36', worker: '33' };
 const children: ChildProcess[] = [];
@@ -79,9 +79,8 @@ run('web', 'apps/web');
 console.log(`[start] web:       http://localhost:${process.env.PORT ?? 3000}  (admin console: /admin)`);
 if (discord.simulated) console.log(`[start] simulator: http://127.0.0.1:${env.DISCORD_SIM_PORT}  (see the posts here)`);
 else console.log('[start] posting to the real Discord with DISCORD_BOT_TOKEN');
-console.log(
-  `[start] admin token: ${childEnv.ADMIN_TOKEN === process.env.ADMIN_TOKEN ? '(from ADMIN_TOKEN)' : `${childEnv.ADMIN_TOKEN}  (kept in .admin-token)`}`,
-);
+const tokenNote = childEnv.ADMIN_TOKEN === process.env.ADMIN_TOKEN ? '(from ADMIN_TOKEN)' : `${childEnv.ADMIN_TOKEN}  (kept in .admin-token)`;
+console.log(`[start] admin token: ${tokenNote}`);
 
 let stopping = false;
 async function stopAll(code: number): Promise<void> {
