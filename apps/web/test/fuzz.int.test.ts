@@ -134,7 +134,18 @@ const routes = (): Route[] => [
   },
   { kind: 'console-form', method: 'POST', path: () => '/admin/settings', body: bodyOf({ deliveryMode: fc.constantFrom('bot', 'both'), channelId: text, reactions: text }) },
   { kind: 'console-form', method: 'POST', path: () => '/admin/webhooks', body: bodyOf({ name: text, url: text, events: text }) },
+  // Ids in the path: random text, numbers and UUIDs that name nothing.
+  ...(['PATCH', 'DELETE'] as const).map(
+    (method): Route => ({ kind: 'admin-json', method, path: () => `/api/admin/webhook-endpoints/${randomId()}`, body: bodyOf({ name: text, enabled: fc.boolean() }) }),
+  ),
+  { kind: 'admin-json', method: 'POST', path: () => `/api/admin/deliveries/${randomId()}/redeliver`, body: bodyOf({}) },
+  { kind: 'console-form', method: 'POST', path: () => `/admin/webhooks/${randomId()}`, body: bodyOf({ name: text, url: text }) },
+  { kind: 'console-form', method: 'POST', path: () => `/admin/deliveries/${randomId()}/redeliver`, body: bodyOf({ force: fc.constantFrom('true', 'yes') }) },
 ];
+
+const PATH_IDS = ['1', '0', '-1', '2147483648', 'abc', '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-fffffffffffff', '%00', '%E0%A4%A', '..%2F..', 'a%20b'];
+/** A path segment that names no record (chosen per request, so each run tries a different one). */
+const randomId = () => PATH_IDS[Math.floor(Math.random() * PATH_IDS.length)]!;
 
 function formBody(body: Record<string, unknown>): string {
   const params = new URLSearchParams();
