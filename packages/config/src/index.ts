@@ -1,16 +1,19 @@
 /**
  * Environment parsing: each process parses its environment once, with zod,
  * and a bad value stops it at start with a message naming the variable.
+ * `resolveRuntime` then applies the rules that fail closed (no simulator
+ * default outside simulator mode, required variables in production). Also
+ * here: RFC 3986 URLs (`uri.ts`) and start-up checks (`startup.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { redactUrl, type ServiceCheck, StartupError, waitForServices } from './startup';
 import { toHttpUri } from './uri';
 
-export { type HttpUriOptions, toHttpUri } from './uri';
-import { redactUrl, type ServiceCheck, StartupError, waitForServices } from './startup';
 export { describeConnectError, redactUrl, StartupError, type ServiceCheck, type WaitForServicesOptions, waitForServices } from './startup';
+export { type HttpUriOptions, toHttpUri } from './uri';
 
 /** The simulator's development defaults; the simulator and the apps share them. */
 export const SIM_DEFAULTS = {
