@@ -322,6 +322,19 @@ function buildRoutes(state: SimState): RouteSpec[] {
       handler: (_req, p) => ({ status: 200, body: apiChannel(visibleChannel(p.channelId!)) }),
     },
     {
+      // The guild's channels without threads, as Discord lists them (the console picks channels by name).
+      method: 'get',
+      path: '/guilds/:guildId/channels',
+      key: 'GET /guilds/{guild.id}/channels',
+      auth: 'bot',
+      major: (p) => p.guildId ?? '',
+      handler: (_req, p) => {
+        if (p.guildId !== state.settings.guildId) throw ApiErrors.unknownGuild();
+        const channels = [...state.channels.values()].filter((c) => c.type !== 11).map((c) => apiChannel(c));
+        return { status: 200, body: channels };
+      },
+    },
+    {
       method: 'patch',
       path: '/channels/:channelId',
       key: 'PATCH /channels/{channel.id}',

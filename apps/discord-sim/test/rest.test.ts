@@ -46,6 +46,20 @@ describe('messages', () => {
     expect((await apiError(rest.get(Routes.channelMessage(channel, created.id)))).code).toBe(10008);
   });
 
+  it("lists the guild's channels without threads, and answers Unknown Guild for another guild", async () => {
+    const other = sim.createChannel({ name: 'workshop' });
+    const first = (await post({ content: 'thread parent' })) as Msg;
+    await rest.post(Routes.threads(channel, first.id), { body: { name: 'a thread' } });
+    const guildId = ((await rest.get(Routes.channel(channel))) as { guild_id: string }).guild_id;
+    const listed = (await rest.get(Routes.guildChannels(guildId))) as { id: string; name: string; type: number }[];
+    expect(listed.map((c) => [c.name, c.type])).toEqual([
+      ['machine-notifications', 0],
+      ['workshop', 0],
+    ]);
+    expect(listed.map((c) => c.id)).toContain(other.id);
+    expect((await apiError(rest.get(Routes.guildChannels('1100000000000009999')))).code).toBe(10004);
+  });
+
   it('answers on /api, /api/v9 and /api/v10 (the client uses v10)', async () => {
     for (const base of ['/api', '/api/v9', '/api/v10']) {
       const res = await fetch(`${sim.url}${base}/users/@me`, { headers: { authorization: `Bot ${sim.token}` } });

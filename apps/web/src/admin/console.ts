@@ -14,7 +14,16 @@ import type { Queue } from 'bullmq';
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Redis } from 'ioredis';
 import { z, fieldsOf } from '@flipfix/config';
-import { type Db, getSettings, isAppError, listSettingsAudit, type NotifySettings, type SettingsPatch, updateSettings } from '@flipfix/db';
+import {
+  type Db,
+  getSettings,
+  isAppError,
+  listSettingsAudit,
+  type NotifySettings,
+  type SettingsPatch,
+  SettingsPatchSchema,
+  updateSettings,
+} from '@flipfix/db';
 import { classifyDiscordError, formatTestMessage, postMessage } from '@flipfix/discord';
 import { EVENT_LABELS, EVENT_TYPES, type EventType } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
@@ -23,10 +32,13 @@ import type { QUEUES } from '@flipfix/queue';
 import type { WebConfig } from '../app';
 import type { HealthReport, HealthService } from '../health';
 import { type Html, html, type HtmlValue } from '../views/html';
+import { blankForm, errorFor, fieldErrors, type FormState, inputField, invalidAttrs, NOT_SAVED, typedValues } from '../views/forms';
 import { layout, when } from '../views/pages-common';
 import { type AdminAuth, type AdminSession, CSRF_HEADER, isSafeMethod, safeNext } from './auth';
 import { DELIVERY_STATUSES, type DeliveryView, EventsQuery, listEvents, redeliver, redeliverFailed, TARGETS } from './deliveries';
+import { ChannelDirectory, channelNamer, channelPicker } from './channels';
 import { badge, csrfField, type Notice } from './kit';
+import { readSettingsForm, settingLabel, settingsErrors, settingsFormValues } from './settings-form';
 import { rolloutSummary } from './rollout-view';
 import { registerWebhookPages } from './webhooks';
 
@@ -74,6 +86,12 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   const { db, auth, config } = deps;
   const r = Router();
   const redeliverDeps = { db, queues: deps.queues, ...(config.retry ? { retry: config.retry } : {}) };
+  const channelDirectory = new ChannelDirectory({
+    rest: deps.discordRest,
+    token: deps.discordToken,
+    anchorChannelId: config.defaultChannelId,
+    ...(config.discordCacheMs === undefined ? {} : { cacheMs: config.discordCacheMs }),
+  });
 
   const session = (res: Response) => res.locals.session as AdminSession;
   const page = async (res: Response, title: string, current: string, body: HtmlValue, status = 200, notice: Notice = null) => {
@@ -222,65 +240,95 @@ ${
   });
 
   // ---------------------------------------------------------------- settings
-  const settingsPage = async (res: Response, status = 200, notice: Notice = null) => {
-    const [s, audit, endpoints] = await Promise.all([getSettings(db.prisma), listSettingsAudit(db.prisma, 50), listWebhookEndpoints(db.prisma)]);
+  const settingsPage = async (res: Response, form: FormState | null = null, status = 200) => {
+    const [s, audit, endpoints, channels] = await Promise.all([
+      getSettings(db.prisma),
+      listSettingsAudit(db.prisma, 50),
+      listWebhookEndpoints(db.prisma),
+      channelDirectory.list(),
+    ]);
+    // A refused form shows what was typed; otherwise the settings in force.
+    const shown: FormState = form ?? blankForm(settingsFormValues(s));
+    const value = (name: string) => shown.values[name] ?? '';
+    const checked = (name: string) => (shown.values[name] === 'on' ? html` checked` : '');
     const csrf = csrfField(session(res));
+    const channelName = channelNamer(channels);
     const enabledEndpoints = endpoints.filter((e) => e.enabled).length;
     const effective = (t: EventType) => s.events[t].channelId ?? s.channelId ?? config.defaultChannelId;
+    const defaultLabel = channels?.find((c) => c.id === (s.channelId ?? config.defaultChannelId))?.name;
     const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+    const mode = value('deliveryMode') || s.deliveryMode;
     await page(
       res,
       'Settings',
       '/admin/settings',
       html`<h1>Settings</h1>
-<form class="card" method="post" action="/admin/settings">${csrf}
+<form class="card" method="post" action="/admin/settings" novalidate>${csrf}
 <h2>Delivery mode</h2>
 ${(['webhooks', 'both', 'bot'] as const).map(
-  (m) => html`<label class="check"><input type="radio" name="deliveryMode" value="${m}"${s.deliveryMode === m ? html` checked` : ''}> <span><strong>${m}</strong> — <span class="muted">${MODE_NOTES[m]}</span></span></label>`,
-)}
+  (m) => html`<label class="check"><input type="radio" name="deliveryMode" value="${m}"${mode === m ? html` checked` : ''}> <span><strong>${m}</strong> — <span class="muted">${MODE_NOTES[m]}</span></span></label>`,
+)}${errorFor(shown, 'deliveryMode', 'deliveryMode')}
 <p class="muted" id="endpoint-count">${
   enabledEndpoints === 0
     ? html`No webhook endpoint is enabled${s.deliveryMode === 'bot' ? '' : html`: <strong>in this mode the webhooks post nothing</strong>`}. <a href="/admin/webhooks">Add or enable one</a>.`
     : html`${enabledEndpoints} webhook endpoint${enabledEndpoints === 1 ? ' is' : 's are'} enabled (<a href="/admin/webhooks">Webhooks</a>).`
 } Channels, threads, reactions, the role mention and digests below apply to bot posts only; webhooks post the same embeds as before.</p>
-<label for="channelId">Default channel id</label><input id="channelId" type="text" name="channelId" value="${s.channelId ?? ''}" placeholder="${config.defaultChannelId} (from DISCORD_CHANNEL_ID)" inputmode="numeric">
+<label for="channelId">Default channel</label>${channelPicker({
+        id: 'channelId',
+        name: 'channelId',
+        value: value('channelId'),
+        channels,
+        emptyLabel: channels === null ? `${config.defaultChannelId} (from DISCORD_CHANNEL_ID)` : `From DISCORD_CHANNEL_ID${defaultLabel === undefined ? '' : ` (#${defaultLabel})`}`,
+        attrs: invalidAttrs(shown, 'channelId', 'channelId'),
+      })}${errorFor(shown, 'channelId', 'channelId')}
+${channels === null ? html`<p class="muted small">The channel list cannot be read from Discord right now, so channels are given by id (17 to 20 digits).</p>` : ''}
 <h2>Events</h2>
-<div class="table-wrap"><table class="events"><thead><tr><th>Event</th><th>Posted</th><th>Channel override</th><th>Reactions (up to 3)</th></tr></thead><tbody>
-${EVENT_TYPES.map(
-  (t) => html`<tr><td>${EVENT_LABELS[t]}<div class="muted hide-sm"><code>${t}</code></div></td>
-<td><input type="hidden" name="events.${t}.present" value="1"><label class="check"><input type="checkbox" name="events.${t}.enabled" value="on"${s.events[t].enabled ? html` checked` : ''} aria-label="Post ${EVENT_LABELS[t]}"> on</label></td>
-<td><span class="sm-only">Channel override</span><input type="text" name="events.${t}.channelId" value="${s.events[t].channelId ?? ''}" placeholder="default" inputmode="numeric" aria-label="Channel for ${EVENT_LABELS[t]}"></td>
+<div class="table-wrap"><table class="events"><thead><tr><th>Event</th><th>Posted</th><th>Channel</th><th>Reactions (up to 3)</th></tr></thead><tbody>
+${EVENT_TYPES.map((t) => {
+  const channelField = `events.${t}.channelId`;
+  const reactionsField = `reactions.${t}`;
+  const fieldId = (name: string) => name.replaceAll('.', '-');
+  return html`<tr><td>${EVENT_LABELS[t]}</td>
+<td><input type="hidden" name="events.${t}.present" value="1"><label class="check"><input type="checkbox" name="events.${t}.enabled" value="on"${checked(`events.${t}.enabled`)} aria-label="Post ${EVENT_LABELS[t]}"> on</label></td>
+<td><span class="sm-only">Channel</span>${channelPicker({
+    id: fieldId(channelField),
+    name: channelField,
+    value: value(channelField),
+    channels,
+    emptyLabel: 'Default channel',
+    attrs: html` aria-label="Channel for ${EVENT_LABELS[t]}"${invalidAttrs(shown, channelField, fieldId(channelField))}`,
+  })}${errorFor(shown, channelField, fieldId(channelField))}</td>
 <td>${
     t === 'problem_report_status_changed'
       ? html`<span class="muted">edits the report's post</span>`
-      : html`<span class="sm-only">Reactions (up to 3)</span><input type="text" name="reactions.${t}" value="${(s.reactions[t] ?? []).join(' ')}" placeholder="e.g. 👀 ✅" aria-label="Reactions for ${EVENT_LABELS[t]}">`
-  }</td></tr>`,
-)}
+      : html`<span class="sm-only">Reactions (up to 3)</span><input id="${fieldId(reactionsField)}" type="text" name="${reactionsField}" value="${value(reactionsField)}" placeholder="e.g. 👀 ✅" aria-label="Reactions for ${EVENT_LABELS[t]}"${invalidAttrs(shown, reactionsField, fieldId(reactionsField))}>${errorFor(shown, reactionsField, fieldId(reactionsField))}`
+  }</td></tr>`;
+})}
 </tbody></table></div>
 <h2>Posts</h2>
-<label class="check"><input type="checkbox" name="threadsEnabled" value="on"${s.threadsEnabled ? html` checked` : ''}> <span>Start a thread on each problem report and part request post (log entries and updates about it go into the thread)</span></label>
-<label for="role">Role to mention on unplayable reports (id)</label><input id="role" type="text" name="unplayableRoleId" value="${s.unplayableRoleId ?? ''}" inputmode="numeric">
+<label class="check"><input type="checkbox" name="threadsEnabled" value="on"${checked('threadsEnabled')}> <span>Start a thread on each problem report and part request post (log entries and updates about it go into the thread)</span></label>
+${inputField(shown, { id: 'role', name: 'unplayableRoleId', label: 'Role to mention on unplayable reports (role id, 17 to 20 digits; empty for none)', attrs: html` inputmode="numeric" autocomplete="off"` })}
 <h2>Digest</h2>
-<label class="check"><input type="checkbox" name="digest.enabled" value="on"${s.digest.enabled ? html` checked` : ''}> <span>Combine bursts of posts by one person into one digest post (unplayable reports always go out at once)</span></label>
-<div class="row"><div><label for="quiet">Quiet period (seconds)</label><input id="quiet" type="number" name="digest.quietSeconds" value="${s.digest.quietSeconds}" min="10" max="3600"></div>
-<div><label for="max">Longest wait (seconds)</label><input id="max" type="number" name="digest.maxSeconds" value="${s.digest.maxSeconds}" min="10" max="86400"></div></div>
+<label class="check"><input type="checkbox" name="digest.enabled" value="on"${checked('digest.enabled')}> <span>Combine bursts of posts by one person into one digest post (unplayable reports always go out at once)</span></label>
+<div class="row"><div>${inputField(shown, { id: 'quiet', name: 'digest.quietSeconds', label: 'Quiet period (seconds)', type: 'number', attrs: html` min="10" max="3600"` })}</div>
+<div>${inputField(shown, { id: 'max', name: 'digest.maxSeconds', label: 'Longest wait (seconds)', type: 'number', attrs: html` min="10" max="86400"` })}</div></div>
 <button type="submit">Save settings</button>
 </form>
 <div class="card"><h2>Send a test message</h2>
 <p class="muted">Posts a sample of each event type with the bot to the channel it would use now.</p>
 <div class="table-wrap"><table><tbody>${EVENT_TYPES.map(
-  (t) => html`<tr><td>${EVENT_LABELS[t]}</td><td><code>${effective(t)}</code></td><td><form method="post" action="/admin/settings/test" class="inline">${csrf}<input type="hidden" name="eventType" value="${t}"><button type="submit" class="small secondary">Send test</button></form></td></tr>`,
-)}</tbody></table></div></div>
+        (t) => html`<tr><td>${EVENT_LABELS[t]}</td><td>${channelName(effective(t))}</td><td><form method="post" action="/admin/settings/test" class="inline">${csrf}<input type="hidden" name="eventType" value="${t}"><button type="submit" class="small secondary">Send test</button></form></td></tr>`,
+      )}</tbody></table></div></div>
 <h2>Changes</h2>
 ${
   audit.length === 0
     ? html`<p class="muted">No changes yet.</p>`
     : html`<div class="table-wrap"><table id="audit"><thead><tr><th>When</th><th>Who</th><th>Setting</th><th>From → to</th></tr></thead><tbody>${audit.map(
-        (a) => html`<tr><td>${when(a.createdAt)}</td><td>${a.actor}</td><td><code>${a.field}</code></td><td>${show(a.fromValue)} → ${show(a.toValue)}</td></tr>`,
+        (a) => html`<tr><td>${when(a.createdAt)}</td><td>${a.actor}</td><td title="${a.field}">${settingLabel(a.field)}</td><td>${show(a.fromValue)} → ${show(a.toValue)}</td></tr>`,
       )}</tbody></table></div>`
 }`,
       status,
-      notice,
+      form === null ? null : NOT_SAVED,
     );
   };
 
@@ -288,39 +336,26 @@ ${
     await settingsPage(res);
   });
 
+  /**
+   * The whole form is checked at once: every bad field is reported beside
+   * itself, nothing is saved, and the page shows everything as typed.
+   */
   r.post('/settings', async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const text = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : '');
-    const nullable = (k: string) => (text(k) === '' ? null : text(k));
-    const events: Record<string, { enabled: boolean; channelId: string | null }> = {};
-    const reactions: Record<string, string[]> = {};
-    for (const t of EVENT_TYPES) {
-      if (body[`events.${t}.present`] === undefined) continue;
-      events[t] = { enabled: body[`events.${t}.enabled`] === 'on', channelId: nullable(`events.${t}.channelId`) };
-      // Only types whose form has the field: a status change edits a post and takes no reactions.
-      if (body[`reactions.${t}`] !== undefined) reactions[t] = text(`reactions.${t}`).split(/\s+/).filter((e) => e !== '');
+    const { patch, errors } = readSettingsForm(body);
+    const parsed = SettingsPatchSchema.safeParse(patch);
+    if (!parsed.success) Object.assign(errors, settingsErrors(parsed.error), errors);
+    if (Object.keys(errors).length > 0) {
+      await settingsPage(res, { values: typedValues(body), errors }, 400);
+      return;
     }
-    const number = (k: string) => (text(k) === '' ? undefined : Number(text(k)));
-    const patch = {
-      ...(text('deliveryMode') === '' ? {} : { deliveryMode: text('deliveryMode') }),
-      channelId: nullable('channelId'),
-      ...(Object.keys(events).length > 0 ? { events, reactions } : {}),
-      threadsEnabled: body.threadsEnabled === 'on',
-      unplayableRoleId: nullable('unplayableRoleId'),
-      digest: {
-        enabled: body['digest.enabled'] === 'on',
-        ...(number('digest.quietSeconds') === undefined ? {} : { quietSeconds: number('digest.quietSeconds') }),
-        ...(number('digest.maxSeconds') === undefined ? {} : { maxSeconds: number('digest.maxSeconds') }),
-      },
-    };
     try {
       await updateSettings(db.prisma, patch as SettingsPatch, 'console');
     } catch (err) {
-      if (isAppError(err)) {
-        await settingsPage(res, 400, { kind: 'error', text: `Not saved. ${err.message}` });
-        return;
-      }
-      throw err;
+      const refused = fieldErrors(err);
+      if (refused === null) throw err;
+      await settingsPage(res, { values: typedValues(body), errors: refused }, 400);
+      return;
     }
     deps.onSettingsChanged();
     await flashAndRedirect(res, '/admin/settings', { kind: 'ok', text: 'Settings saved. Workers apply them within a second.' });
