@@ -73,7 +73,7 @@ describe('admin console auth', () => {
     expect(withHeader.status).toBe(200);
     const page = await (await fetch(`${web.url}/admin/settings`, { headers: { cookie } })).text();
     expect(page).toContain('events.log_entry_created.enabled');
-    expect(page).toMatch(/console<\/td><td><code>deliveryMode<\/code><\/td><td>bot → both/);
+    expect(page).toMatch(/console<\/td><td title="deliveryMode">Delivery mode<\/td><td>bot → both/);
   });
 
   it('refuses cross-origin job-dashboard mutations', async () => {
@@ -123,16 +123,17 @@ describe('public pages', () => {
     );
     expect(created.status).toBe(303);
     const path = created.headers.get('location') ?? '';
-    expect(path).toMatch(/^\/problem-reports\/\d+$/);
+    expect(path).toMatch(/^\/problem-reports\/\d+\?saved=1$/);
     const page = await (await fetch(web.url + path)).text();
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;');
     expect(page).not.toContain('<script>alert(1)');
     expect(page).toContain('Medieval &lt;Madness&gt;');
     expect(page).toContain('<img src="https://example.com/p.jpg"');
+    expect(page).toContain('Problem report saved.');
 
     const bad = await call(web.url, 'POST', '/log-entries', `machineId=${machine.id}&text=`, { 'content-type': 'application/x-www-form-urlencoded' });
     expect(bad.status).toBe(400);
-    expect(bad.body).toContain('text: is required');
+    expect(bad.body).toContain('<p class="field-error" id="le-text-error">Please fill this in.</p>');
 
     for (const p of ['/', '/machines', `/machines/${machine.id}`, '/problem-reports', '/log-entries', '/part-requests']) {
       expect((await fetch(web.url + p)).status, p).toBe(200);

@@ -33,6 +33,7 @@ import type { WebConfig } from '../app';
 import type { HealthReport, HealthService } from '../health';
 import { type Html, html, type HtmlValue } from '../views/html';
 import { blankForm, errorFor, fieldErrors, type FormState, inputField, invalidAttrs, NOT_SAVED, typedValues } from '../views/forms';
+import { queryString } from '../views/lists';
 import { layout, when } from '../views/pages-common';
 import { type AdminAuth, type AdminSession, CSRF_HEADER, isSafeMethod, safeNext } from './auth';
 import { DELIVERY_STATUSES, type DeliveryView, EventsQuery, listEvents, redeliver, redeliverFailed, TARGETS } from './deliveries';
@@ -40,6 +41,7 @@ import { ChannelDirectory, channelNamer, channelPicker } from './channels';
 import { badge, csrfField, type Notice } from './kit';
 import { readSettingsForm, settingLabel, settingsErrors, settingsFormValues } from './settings-form';
 import { rolloutSummary } from './rollout-view';
+import { describeTarget, type TargetNames } from './targets';
 import { registerWebhookPages } from './webhooks';
 
 export interface ConsoleDeps {
@@ -205,7 +207,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   r.get('/', async (_req, res) => {
     const since = new Date(Date.now() - 24 * 3600_000);
-    const [settings, counts, failures, report] = await Promise.all([
+    const [settings, counts, failures, report, names] = await Promise.all([
       getSettings(db.prisma),
       db.prisma.delivery.groupBy({ by: ['target', 'status'], where: { createdAt: { gte: since } }, _count: { _all: true } }),
       db.prisma.delivery.findMany({
@@ -215,6 +217,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
         include: { event: { select: { type: true, entityType: true, entityId: true } } },
       }),
       deps.health.check(),
+      targetNames(),
     ]);
     const byStatus = (status: string, target?: string) =>
       counts.filter((c) => c.status === status && (target === undefined || c.target === target)).reduce((n, c) => n + c._count._all, 0);
@@ -233,7 +236,7 @@ ${
   failures.length === 0
     ? html`<p class="muted">No failed deliveries.</p>`
     : html`<div class="table-wrap"><table><thead><tr><th>When</th><th>Event</th><th>Target</th><th>Reason</th></tr></thead><tbody>${failures.map(
-        (f) => html`<tr><td>${when(f.updatedAt)}</td><td>${EVENT_LABELS[f.event.type as EventType] ?? f.event.type}</td><td>${f.target} ${f.targetKey}</td><td>${f.lastError ?? ''}</td></tr>`,
+        (f) => html`<tr><td>${when(f.updatedAt)}</td><td>${EVENT_LABELS[f.event.type as EventType] ?? f.event.type}</td><td>${describeTarget(f, names)}</td><td>${f.lastError ?? ''}</td></tr>`,
       )}</tbody></table></div><p><a href="/admin/deliveries?status=failed">All failed deliveries</a></p>`
 }`,
     );
@@ -396,64 +399,71 @@ ${
     // A flood batch or a digest carries several events' embeds in one message.
     const inBatch = d.batchId !== null && d.embedIndex !== null;
     const prefix = inBatch ? `embed ${(d.embedIndex ?? 0) + 1} of ` : d.digestKey !== null && d.status === 'delivered' ? 'in digest ' : '';
-    const label = `${prefix}message ${d.discordMessageId}`;
+    const label = html`${prefix}message <span class="id">${d.discordMessageId}</span>`;
     if (config.simulatorUrl) {
       return html`<a href="${config.simulatorUrl}/#${d.discordChannelId}-${d.discordMessageId}" rel="noopener">${label}</a>`;
     }
     if (config.guildId) {
       return html`<a href="https://discord.com/channels/${config.guildId}/${d.discordChannelId}/${d.discordMessageId}" rel="noopener">${label}</a>`;
     }
-    return html`<span class="muted">channel ${d.discordChannelId} · ${label}</span>`;
+    return label;
   };
+
+  /** Names for targets: endpoints from the ledger's side table, channels from the guild. */
+  const targetNames = async (): Promise<TargetNames> => {
+    const [endpoints, channels] = await Promise.all([listWebhookEndpoints(db.prisma), channelDirectory.list()]);
+    const names = new Map(endpoints.map((e) => [e.id, e.name]));
+    return { endpoint: (id) => names.get(id), channel: channelNamer(channels) };
+  };
+
+  /** The delivery log's filters as a query string (only known values), to come back to after an action. */
+  const logFilters = (q: EventsQuery, extra: Record<string, string | undefined> = {}) =>
+    queryString({ type: q.type, status: q.status, target: q.target, before: q.before, ...extra });
 
   r.get('/deliveries', async (req, res) => {
     const parsed = EventsQuery.safeParse(req.query);
-    const q = parsed.success ? parsed.data : {};
-    const [events, report, settings, endpoints] = await Promise.all([
-      listEvents(db, { ...q, limit: q.limit ?? 100 }),
+    const q: EventsQuery = parsed.success ? parsed.data : {};
+    const pageSize = q.limit ?? 50;
+    const [found, report, settings, names] = await Promise.all([
+      listEvents(db, { ...q, limit: pageSize + 1 }),
       rolloutReport(db.prisma),
       getSettings(db.prisma),
-      listWebhookEndpoints(db.prisma),
+      targetNames(),
     ]);
-    const names = new Map(endpoints.map((e) => [e.id, e.name]));
-    const endpointName = (id: string) => names.get(id) ?? 'deleted endpoint';
+    const events = found.slice(0, pageSize);
+    const next = found.length > pageSize ? events[events.length - 1]?.seq : undefined;
+    const back = `/admin/deliveries${logFilters(q)}`;
     const csrf = csrfField(session(res));
+    const backField = html`<input type="hidden" name="back" value="${back}">`;
     const select = (name: string, values: readonly string[], current: string | undefined, labels: Record<string, string> = {}) =>
       html`<select name="${name}" id="f-${name}"><option value="">any</option>${values.map(
         (v) => html`<option value="${v}"${current === v ? html` selected` : ''}>${labels[v] ?? v}</option>`,
       )}</select>`;
+    const filtered = q.type !== undefined || q.status !== undefined || q.target !== undefined;
     await page(
       res,
       'Deliveries',
       '/admin/deliveries',
       html`<h1>Deliveries</h1>
-${rolloutSummary(report, settings.deliveryMode, endpointName)}
-<h2>Delivery log</h2>
-<form class="card row" method="get" action="/admin/deliveries">
+${rolloutSummary(report, settings.deliveryMode, (id) => names.endpoint(id) ?? 'deleted endpoint')}
+<h2 id="log">Delivery log</h2>
+<form class="card row filters" method="get" action="/admin/deliveries#log">
 <div><label for="f-type">Event type</label>${select('type', EVENT_TYPES, q.type, EVENT_LABELS)}</div>
 <div><label for="f-status">Status</label>${select('status', DELIVERY_STATUSES, q.status, { held: 'held (in a digest)' })}</div>
-<div><label for="f-target">Target</label>${select('target', TARGETS, q.target)}</div>
-<div><button type="submit">Filter</button></div></form>
-<form method="post" action="/admin/deliveries/redeliver-failed">${csrf}<button type="submit" class="secondary">Redeliver all failed</button></form>
+<div><label for="f-target">Target</label>${select('target', TARGETS, q.target, { bot: 'bot', webhook: 'webhook' })}</div>
+<div class="filter-actions"><button type="submit">Filter</button>${filtered ? html` <a class="button secondary" href="/admin/deliveries#log">Clear</a>` : ''}</div></form>
+<form method="post" action="/admin/deliveries/redeliver-failed">${csrf}${backField}<button type="submit" class="secondary">Redeliver all failed</button></form>
 ${parsed.success ? '' : html`<p class="notice error">Some filters were not understood and were ignored.</p>`}
 ${
   events.length === 0
-    ? html`<p class="muted">No events match.</p>`
+    ? html`<p class="muted">${filtered ? 'No deliveries match these filters.' : 'No events yet.'}</p>`
     : html`<div class="table-wrap"><table class="log"><thead><tr><th>Event</th><th>Target</th><th>Status</th><th>Attempts</th><th>Timing</th><th>Result</th><th></th></tr></thead><tbody>
 ${events.map((e) => {
   const head = html`<td class="event" rowspan="${Math.max(1, e.deliveries.length)}"><strong>${EVENT_LABELS[e.type as EventType] ?? e.type}</strong><div class="muted"><a href="/${e.entityType.replaceAll('_', '-')}s/${e.entityId}">${e.entityType.replaceAll('_', ' ')} #${e.entityId}</a> · ${when(e.createdAt)}${e.actorName ? ` · ${e.actorName}` : ''}</div></td>`;
   if (e.deliveries.length === 0) return html`<tr data-event="${e.id}">${head}<td colspan="6" class="muted">${e.routedAt ? 'no targets' : 'not routed yet'}</td></tr>`;
   return e.deliveries.map(
-    (d, i) => html`<tr data-event="${e.id}" data-delivery="${d.id}">${i === 0 ? head : ''}
-<td>${
-      d.target === 'webhook'
-        ? names.has(d.targetKey)
-          ? html`webhook <strong title="endpoint ${d.targetKey}">${endpointName(d.targetKey)}</strong>`
-          : html`webhook <span class="muted">(deleted endpoint)</span><div class="muted"><code>${d.targetKey}</code></div>`
-        : html`${d.target}<div class="muted"><code>${d.targetKey}</code>${d.action === 'edit' ? ' (edit)' : ''}</div>`
-    }${
-      d.digestKey ? html`<div class="muted">digest <code>${d.digestKey}</code></div>` : ''
-    }</td>
+    (d, i) => html`<tr data-event="${e.id}" data-delivery="${d.id}" data-target="${d.target}">${i === 0 ? head : ''}
+<td>${describeTarget(d, names)}${d.digestKey ? html`<div class="muted" title="digest ${d.digestKey}">in a digest${digestActor(d.digestKey)}</div>` : ''}</td>
 <td>${badge(d.status)}</td><td>${d.attempts}<span class="sm-only"> ${d.attempts === 1 ? 'attempt' : 'attempts'}</span></td>
 <td>${d.latencyMs === null ? html`<span class="muted">—</span>` : html`${duration(d.latencyMs)} after the event`}<div class="muted">first try ${when(d.firstAttemptAt)}</div></td>
 <td>${messageLink(d)}${d.lastError ? html`<div class="${d.status === 'failed' ? 'notice error' : 'muted'}">${d.lastError}</div>` : ''}${d.errorClass ? html`<div class="muted">${d.errorClass}</div>` : ''}</td>
@@ -462,27 +472,42 @@ ${events.map((e) => {
         ? ''
         : d.status === 'held'
           ? html`<span class="muted">posts with its digest</span>`
-        : html`<form method="post" action="/admin/deliveries/${d.id}/redeliver">${csrf}${d.status === 'delivered' ? html`<input type="hidden" name="force" value="true">` : ''}<button type="submit" class="small${d.status === 'delivered' ? ' secondary' : ''}">${d.status === 'delivered' ? 'Post again' : 'Redeliver'}</button></form>`
+          : html`<form method="post" action="/admin/deliveries/${d.id}/redeliver">${csrf}${backField}${d.status === 'delivered' ? html`<input type="hidden" name="force" value="true">` : ''}<button type="submit" class="small${d.status === 'delivered' ? ' secondary' : ''}">${d.status === 'delivered' ? 'Post again' : 'Redeliver'}</button></form>`
     }</td></tr>`,
   );
 })}
 </tbody></table></div>`
+}
+${
+  q.before !== undefined || next !== undefined
+    ? html`<nav class="pager" aria-label="Pages">${q.before === undefined ? html`<span></span>` : html`<a href="/admin/deliveries${logFilters(q, { before: undefined })}#log">← Newest</a>`}${
+        next === undefined ? html`<span></span>` : html`<a href="/admin/deliveries${logFilters(q, { before: next })}#log" rel="next">Older →</a>`
+      }</nav>`
+    : ''
 }`,
     );
   });
 
-  r.post('/deliveries/redeliver-failed', async (_req, res) => {
+  /** Where an action on the log returns to: the log as it was filtered (only a path on this page is accepted). */
+  const backTo = (body: unknown): string => {
+    const back = (body as Record<string, unknown> | undefined)?.back;
+    if (typeof back !== 'string' || !back.startsWith('/admin/deliveries')) return '/admin/deliveries';
+    const parsed = EventsQuery.safeParse(Object.fromEntries(new URL(back, 'http://x').searchParams));
+    return `/admin/deliveries${parsed.success ? logFilters(parsed.data) : ''}#log`;
+  };
+
+  r.post('/deliveries/redeliver-failed', async (req, res) => {
     const result = await redeliverFailed(redeliverDeps, { actor: 'console' });
-    await flashAndRedirect(res, '/admin/deliveries', { kind: 'ok', text: `${result.count} failed deliver${result.count === 1 ? 'y' : 'ies'} queued again.` });
+    await flashAndRedirect(res, backTo(req.body), { kind: 'ok', text: `${result.count} failed deliver${result.count === 1 ? 'y' : 'ies'} queued again.` });
   });
   r.post('/deliveries/:id/redeliver', async (req, res) => {
     const force = (req.body as Record<string, unknown>).force === 'true';
     try {
       await redeliver(redeliverDeps, req.params.id ?? '', { force, actor: 'console' });
-      await flashAndRedirect(res, '/admin/deliveries', { kind: 'ok', text: 'Delivery queued again.' });
+      await flashAndRedirect(res, backTo(req.body), { kind: 'ok', text: force ? 'Posting it again.' : 'Delivery queued again.' });
     } catch (err) {
       if (!isAppError(err)) throw err;
-      await flashAndRedirect(res, '/admin/deliveries', { kind: 'error', text: err.message });
+      await flashAndRedirect(res, backTo(req.body), { kind: 'error', text: err.message });
     }
   });
 
@@ -501,17 +526,23 @@ ${events.map((e) => {
   // ---------------------------------------------------------------- health in words
   r.get('/health', async (_req, res) => {
     const report = await deps.health.check();
-    await page(res, 'Health', '/admin/health', healthBody(report));
+    await page(res, 'Health', '/admin/health', healthBody(report, await targetNames()));
   });
 
   return r;
+}
+
+/** `<channel>:<actor>` → " for <actor>". */
+function digestActor(digestKey: string): string {
+  const actor = digestKey.slice(digestKey.indexOf(':') + 1);
+  return actor === '' ? '' : ` for ${actor}`;
 }
 
 function line(name: string, check: { ok: boolean; message: string; latencyMs?: number }): Html {
   return html`<li>${badge(check.ok ? 'ok' : 'down')} <strong>${name}:</strong> ${check.message}${check.latencyMs === undefined ? '' : html` <span class="muted">(${check.latencyMs} ms)</span>`}</li>`;
 }
 
-function healthBody(report: HealthReport): Html {
+function healthBody(report: HealthReport, names: TargetNames): Html {
   const { checks } = report;
   const depths = Object.entries(checks.queues.depths);
   return html`<h1>Health ${badge(report.status === 'ok' ? 'ok' : 'down')}</h1>
@@ -527,7 +558,7 @@ ${checks.discord ? html`${line('Discord token', checks.discord.token)}${line('De
 ${
   checks.discord && checks.discord.recentFailures.items.length > 0
     ? html`<h2>Recent permanent failures</h2><ul class="list card">${checks.discord.recentFailures.items.map(
-        (f) => html`<li>${when(f.at)} · ${f.target} <code>${f.targetKey}</code>: ${f.reason}</li>`,
+        (f) => html`<li>${when(f.at)} · ${describeTarget(f, names)}: ${f.reason}</li>`,
       )}</ul>`
     : ''
 }
