@@ -198,6 +198,13 @@ interface MessageLog {
   byId: Map<string, SimMessage>;
 }
 
+/** The part of the world that is saved to a file between runs. */
+export interface SavedWorld {
+  channels: SimChannel[];
+  messages: Record<string, SimMessage[]>;
+  webhooks: SimWebhook[];
+}
+
 /** The state's construction settings. */
 export interface StateSettings {
   guildId: string;
@@ -411,6 +418,24 @@ export class SimState {
     this.webhooks.set(webhook.id, webhook);
     this.version++;
     return webhook;
+  }
+
+  /** What outlives a restart (see persistence.ts): channels, messages and webhooks; not faults, counters or nonces. */
+  dump(): SavedWorld {
+    const messages: Record<string, SimMessage[]> = {};
+    for (const [channelId, log] of this.logs) messages[channelId] = log.list;
+    return { channels: [...this.channels.values()], messages, webhooks: [...this.webhooks.values()] };
+  }
+
+  /** Puts a saved world back (on top of the seeded default channel). */
+  restore(saved: SavedWorld): void {
+    for (const channel of saved.channels) this.channels.set(channel.id, channel);
+    for (const webhook of saved.webhooks) this.webhooks.set(webhook.id, webhook);
+    for (const [channelId, list] of Object.entries(saved.messages)) {
+      const kept = list.slice(-this.settings.maxMessagesPerChannel);
+      this.logs.set(channelId, { list: kept, byId: new Map(kept.map((m) => [m.id, m])) });
+    }
+    this.version++;
   }
 
   /** Counts one answered API request. */

@@ -66,6 +66,50 @@ const MODE_NOTES: Record<NotifySettings['deliveryMode'], string> = {
   bot: 'Bot only: the bot posts each enabled event to its channel; webhook endpoints receive nothing (they are kept, so switching back works).',
 };
 
+/** The console's colours and fonts: offline (system fonts only), with the way back into the console. */
+const SYSTEM_FONTS = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+const QUEUES_UI = {
+  boardTitle: 'Flipfix queues',
+  miscLinks: [
+    { text: '← Console', url: '/admin' },
+    { text: 'Deliveries', url: '/admin/deliveries' },
+    { text: 'Health', url: '/admin/health' },
+  ],
+  hideDocsLink: true,
+  theme: {
+    light: {
+      primary: '#2454d6',
+      'primary-foreground': '#ffffff',
+      background: '#f7f8fa',
+      foreground: '#1d2330',
+      border: '#e4e7ec',
+      sidebar: '#111827',
+      'sidebar-foreground': '#e5e7eb',
+      'sidebar-primary': '#93c5fd',
+      'sidebar-accent': '#1f2937',
+      'sidebar-accent-foreground': '#ffffff',
+      'sidebar-state-selected': '#1f2937',
+      'sidebar-state-selected-foreground': '#ffffff',
+      'sidebar-state-hover': '#1f2937',
+      'sidebar-border': '#1f2937',
+      'font-sans': SYSTEM_FONTS,
+      'font-mono': 'ui-monospace, SFMono-Regular, Menlo, monospace',
+    },
+    dark: { primary: '#5b8def', 'font-sans': SYSTEM_FONTS, 'font-mono': 'ui-monospace, SFMono-Regular, Menlo, monospace' },
+  },
+};
+
+/**
+ * bull-board's page links a web font from fonts.googleapis.com: offline it
+ * stalls, and it would tell a third party who opens the console. The link is
+ * taken out of the page; the theme names system fonts instead.
+ */
+function withoutExternalFonts(_req: Request, res: Response, next: NextFunction): void {
+  const send = res.send.bind(res);
+  res.send = (body?: unknown) => send(typeof body === 'string' ? body.replace(/<link[^>]+href="https:\/\/fonts\.(?:googleapis|gstatic)\.com[^>]*>/g, '') : body);
+  next();
+}
+
 function duration(ms: number | null): string {
   if (ms === null) return '—';
   if (ms < 1000) return `${ms} ms`;
@@ -172,10 +216,11 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
     // @bull-board/express 9.10.1 nests its own @bull-board/api 9.10.1 next to our 9.10.2; the two
     // declare the same adapter class separately, so TypeScript needs the cast (runtime is identical).
     serverAdapter: board as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
-    options: { uiConfig: { boardTitle: 'Flipfix queues' } },
+    options: { uiConfig: QUEUES_UI },
   });
   r.use(
     '/queues',
+    withoutExternalFonts,
     (req: Request, res: Response, next: NextFunction) => {
       if (!res.locals.session) {
         if (isSafeMethod(req.method) && !req.path.startsWith('/api/')) res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`);
