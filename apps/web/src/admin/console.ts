@@ -34,7 +34,7 @@ import type { HealthReport, HealthService } from '../health';
 import { type Html, html, type HtmlValue } from '../views/html';
 import { blankForm, errorFor, fieldErrors, type FormState, inputField, invalidAttrs, NOT_SAVED, typedValues } from '../views/forms';
 import { queryString } from '../views/lists';
-import { layout, when } from '../views/pages-common';
+import { ADMIN_NAV, layout, when } from '../views/pages-common';
 import { type AdminAuth, type AdminSession, CSRF_HEADER, isSafeMethod, safeNext } from './auth';
 import { DELIVERY_STATUSES, type DeliveryView, EventsQuery, listEvents, redeliver, redeliverFailed, TARGETS } from './deliveries';
 import { ChannelDirectory, channelNamer, channelPicker } from './channels';
@@ -99,14 +99,32 @@ const QUEUES_UI = {
   },
 };
 
+/** The console's navigation bar, put above bull-board's page so the dashboard is one console page among the others. */
+const QUEUES_BAR = html`<style>
+/* bull-board lays out around a fixed header of height --header-offset: the bar takes the top 36 px of it. */
+:root{--header-offset:calc(var(--header-height) + 36px)}[class^="header-"]{padding-top:36px}
+.ff-bar{position:fixed;top:0;left:0;right:0;height:36px;z-index:200;display:flex;gap:1rem;align-items:center;padding:0 1rem;overflow-x:auto;white-space:nowrap;background:#111827;color:#fff;font:14px/1.4 ${SYSTEM_FONTS}}
+.ff-bar a{color:#e5e7eb;text-decoration:none}.ff-bar a.brand{font-weight:700;color:#fff}.ff-bar a[aria-current]{color:#fff;border-bottom:2px solid #93c5fd}
+</style><nav class="ff-bar" aria-label="Console"><a class="brand" href="/admin">Flipfix Notify · admin</a>${ADMIN_NAV.map(
+  ([href, label]) => html`<a href="${href}"${href === '/admin/queues' ? html` aria-current="page"` : ''}>${label}</a>`,
+)}</nav>`.toString();
+
 /**
- * bull-board's page links a web font from fonts.googleapis.com: offline it
- * stalls, and it would tell a third party who opens the console. The link is
- * taken out of the page; the theme names system fonts instead.
+ * bull-board's page as a console page: its link to a web font on
+ * fonts.googleapis.com is taken out (offline it stalls, and it would tell a
+ * third party who opens the console; the theme names system fonts instead),
+ * and the console's navigation bar is put on top.
  */
-function withoutExternalFonts(_req: Request, res: Response, next: NextFunction): void {
+function asConsolePage(_req: Request, res: Response, next: NextFunction): void {
   const send = res.send.bind(res);
-  res.send = (body?: unknown) => send(typeof body === 'string' ? body.replace(/<link[^>]+href="https:\/\/fonts\.(?:googleapis|gstatic)\.com[^>]*>/g, '') : body);
+  res.send = (body?: unknown) => {
+    if (typeof body !== 'string' || !body.includes('<div id="root">')) return send(body);
+    return send(
+      body
+        .replace(/<link[^>]+href="https:\/\/fonts\.(?:googleapis|gstatic)\.com[^>]*>/g, '')
+        .replace(/(<body[^>]*>)/, `$1${QUEUES_BAR}`),
+    );
+  };
   next();
 }
 
@@ -220,7 +238,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   });
   r.use(
     '/queues',
-    withoutExternalFonts,
+    asConsolePage,
     (req: Request, res: Response, next: NextFunction) => {
       if (!res.locals.session) {
         if (isSafeMethod(req.method) && !req.path.startsWith('/api/')) res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`);

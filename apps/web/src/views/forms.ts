@@ -41,6 +41,8 @@ const PLAIN: [RegExp, string | ((...groups: string[]) => string)][] = [
   [/^must be an http\(s\) URL$/, 'is not a web address: it must start with http:// or https://'],
   [/^must be a (number|whole number|positive id)$/, 'Must be a number, like 12.'],
   [/^must be a Discord snowflake \(17-20 digits\)$/, 'Must be a Discord id: 17 to 20 digits.'],
+  [/^Too small: expected number to be >=(\d+)$/, (n) => `Must be at least ${n}.`],
+  [/^Too big: expected number to be <=(\d+)$/, (n) => `Must be at most ${n}.`],
   [/^must be one of: (.*)$/, (list) => `Pick one of: ${(list ?? '').replaceAll('_', ' ')}.`],
   [/^(.+) (\d+) not found$/, (entity, id) => `There is no ${(entity ?? '').toLowerCase()} #${id}.`],
 ];
