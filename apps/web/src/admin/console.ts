@@ -376,7 +376,7 @@ ${EVENT_TYPES.map((t) => {
 ${inputField(shown, { id: 'role', name: 'unplayableRoleId', label: 'Role to mention on unplayable reports (role id, 17 to 20 digits; empty for none)', attrs: html` inputmode="numeric" autocomplete="off"` })}
 <h2>Digest</h2>
 <label class="check"><input type="checkbox" name="digest.enabled" value="on"${checked('digest.enabled')}> <span>Combine bursts of posts by one person into one digest post (unplayable reports always go out at once)</span></label>
-<div class="row"><div>${inputField(shown, { id: 'quiet', name: 'digest.quietSeconds', label: 'Quiet period (seconds)', type: 'number', attrs: html` min="10" max="3600"` })}</div>
+<div class="row top"><div>${inputField(shown, { id: 'quiet', name: 'digest.quietSeconds', label: 'Quiet period (seconds)', type: 'number', attrs: html` min="10" max="3600"` })}</div>
 <div>${inputField(shown, { id: 'max', name: 'digest.maxSeconds', label: 'Longest wait (seconds)', type: 'number', attrs: html` min="10" max="86400"` })}</div></div>
 <button type="submit">Save settings</button>
 </form>

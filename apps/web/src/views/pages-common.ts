@@ -145,6 +145,8 @@ ul.list{list-style:none;padding:0;margin:0}ul.list li{padding:.6rem 0;border-bot
 code{background:#f2f4f7;padding:0 .25rem;border-radius:.25rem;overflow-wrap:anywhere}
 main h1,main h2,main p,main dd,main li,.card,.notice{overflow-wrap:anywhere}
 .id,code.id{white-space:nowrap;overflow-wrap:normal}
+button,.button{white-space:nowrap;overflow-wrap:normal}
+form.card>input[type=hidden]:first-child+h2{margin-top:0}.row.top{align-items:start}
 .filters{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:end}.filters>div{flex:1 1 12rem}.filters>div.filter-actions{flex:0 0 auto}.filters label{margin-top:0}
 .filters button,.filters .button{margin-top:0}
 .pager{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem 1rem;margin:1rem 0}
