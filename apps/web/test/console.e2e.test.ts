@@ -108,7 +108,7 @@ describe.skipIf(!hasChromium)('admin console in a browser', () => {
     await page.waitForURL(`${web.url}/admin/settings`);
     expect(await page.textContent('.notice.ok')).toContain('Settings saved');
     expect(await page.isChecked('input[name="events.part_request_created.enabled"]')).toBe(false);
-    expect(await page.textContent('#audit')).toContain('events.part_request_created.enabled');
+    expect(await page.textContent('#audit')).toContain('Part request created: posted');
     await shoot('settings');
     await until(async () => worker.settings.current.events.part_request_created.enabled === false, 'the worker to reload settings');
 
