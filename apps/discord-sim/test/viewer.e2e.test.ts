@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, checkWidths, hasChromium, launchChromium } from '@flipfix/testing';
+import { checkWidths, CHROMIUM, hasChromium, launchChromium, SCREENSHOTS_DIR } from '@flipfix/testing';
 import { Routes } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setup } from './helpers';
 
-const SCREENS = '/tmp/flipfix-screens';
+const SCREENS = SCREENSHOTS_DIR;
 if (!hasChromium) console.warn(`viewer e2e skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 describe.skipIf(!hasChromium)('viewer page', () => {

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchChromium, waitFor } from '@flipfix/testing';
+import { hasChromium, launchChromium, SCREENSHOTS_DIR, waitFor } from '@flipfix/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBotFeatures } from '@flipfix/bot-features';
 import { DEFAULT_REDIS_URL } from '@flipfix/config';
@@ -19,7 +19,7 @@ import { createLogger } from '@flipfix/logger';
 import { type RunningWorker, startWorker } from '@flipfix/worker';
 import { call, startTestWeb, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
 
-const SCREENS = '/tmp/flipfix-screens';
+const SCREENS = SCREENSHOTS_DIR;
 
 let sim: Simulator;
 let database: TestDatabase;
