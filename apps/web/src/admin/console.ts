@@ -515,7 +515,7 @@ ${rolloutSummary(report, settings.deliveryMode, (id) => names.endpoint(id) ?? 'd
 <div><label for="f-status">Status</label>${select('status', DELIVERY_STATUSES, q.status, { held: 'held (in a digest)' })}</div>
 <div><label for="f-target">Target</label>${select('target', TARGETS, q.target, { bot: 'bot', webhook: 'webhook' })}</div>
 <div class="filter-actions"><button type="submit">Filter</button>${filtered ? html` <a class="button secondary" href="/admin/deliveries#log">Clear</a>` : ''}</div></form>
-<form method="post" action="/admin/deliveries/redeliver-failed">${csrf}${backField}<button type="submit" class="secondary">Redeliver all failed</button></form>
+<form method="post" action="/admin/deliveries/redeliver-failed" class="log-actions">${csrf}${backField}<button type="submit" class="secondary">Redeliver all failed</button></form>
 ${parsed.success ? '' : html`<p class="notice error">Some filters were not understood and were ignored.</p>`}
 ${
   events.length === 0

@@ -146,9 +146,10 @@ code{background:#f2f4f7;padding:0 .25rem;border-radius:.25rem;overflow-wrap:anyw
 main h1,main h2,main p,main dd,main li,.card,.notice{overflow-wrap:anywhere}
 .id,code.id{white-space:nowrap;overflow-wrap:normal}
 button,.button{white-space:nowrap;overflow-wrap:normal}
-form.card>input[type=hidden]:first-child+h2{margin-top:0}.row.top{align-items:start}
+.card>:first-child,form.card>input[type=hidden]:first-child+*{margin-top:0}.card>:last-child{margin-bottom:0}.row.top{align-items:start}
 .filters{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:end}.filters>div{flex:1 1 12rem}.filters>div.filter-actions{flex:0 0 auto}.filters label{margin-top:0}
-.filters button,.filters .button{margin-top:0}
+.filters button,.filters .button{margin-top:0}.filters input,.filters select{height:2.5rem}
+ul.list.card{padding:0 1rem;margin:0 0 1rem}.log-actions{margin:0 0 .75rem}.log-actions button{margin-top:0}ul.list.card li:last-child{border-bottom:0}
 .pager{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem 1rem;margin:1rem 0}
 @media (max-width:40rem){main{padding:.75rem}h1{font-size:1.25rem}th,td{padding:.4rem .35rem}.hide-sm{display:none}
 .stat{padding:.45rem .6rem}.stat b{font-size:1.2rem}
