@@ -146,7 +146,9 @@ describe('settings and webhook forms', () => {
     const body = new URLSearchParams({ _csrf: csrf, name: 'Front desk', url: 'https://discord.com/api/webhooks/123/abc', events: 'log_entry_created', enabled: 'on' });
     const refused = await call(web.url, 'POST', '/admin/webhooks', body.toString(), { ...form, cookie });
     expect(refused.status).toBe(400);
-    expect(refused.body).toContain('where the id is 17 to 20 digits (this one has 3 digits)');
+    expect(refused.body).toContain(
+      'id="url-error">Must be a Discord webhook URL: https://discord.com/api/webhooks/&lt;id&gt;/&lt;token&gt;, where the id is 17 to 20 digits (this one has 3 digits).',
+    );
     expect(refused.body).toContain('value="Front desk"');
   });
 });

@@ -6,32 +6,22 @@
  * to the console without loading anything from the internet. Whole pipeline:
  * simulator, worker (with the legacy webhook path) and web.
  */
-import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { checkWidths, hasChromium, launchChromium, waitFor } from '@flipfix/testing';
+import { checkWidths, hasChromium, launchChromium } from '@flipfix/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBotFeatures } from '@flipfix/bot-features';
-import { DEFAULT_REDIS_URL } from '@flipfix/config';
-import { createTestDatabase, type TestDatabase } from '@flipfix/db';
-import { createDiscordRest } from '@flipfix/discord';
-import { startSimulator, type Simulator } from '@flipfix/discord-sim';
-import { withLegacyWebhooks } from '@flipfix/legacy-webhooks';
-import { createLogger } from '@flipfix/logger';
-import { type RunningWorker, startWorker } from '@flipfix/worker';
-import { call, startTestWeb, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
+import type { Simulator } from '@flipfix/discord-sim';
+import type { RunningWorker } from '@flipfix/worker';
+import { call, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
+import { type Stack, startStack, until } from './stack';
 
+let stack: Stack;
 let sim: Simulator;
-let database: TestDatabase;
 let worker: RunningWorker;
 let web: TestWeb;
 let browser: Browser;
 let page: Page;
 let machineId: number;
 const bearer = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
-
-function until<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  return waitFor(check, { what, timeoutMs, intervalMs: 50 });
-}
 
 /** No horizontal overflow at either width; screenshots saved. */
 async function fits(name: string): Promise<void> {
@@ -50,28 +40,8 @@ async function submit(selector: string): Promise<void> {
 
 describe.skipIf(!hasChromium)('forms, lists and the console for a new user', () => {
   beforeAll(async () => {
-    sim = await startSimulator({ port: 0 });
-    database = await createTestDatabase();
-    const prefix = `t-e2e-fl-${randomBytes(5).toString('hex')}`;
-    const log = createLogger({ name: 'e2e', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-    worker = await startWorker({
-      databaseUrl: database.url,
-      redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
-      prefix,
-      baseUrl: 'http://localhost:3000',
-      discord: { token: sim.token, apiUrl: sim.apiUrl, channelId: sim.channelId, timeoutMs: 3000 },
-      log,
-      retry: { attempts: 3, backoffMs: 100, jitter: 0 },
-      relayPollMs: 200,
-      extend: withLegacyWebhooks((ctx) => createBotFeatures(ctx)),
-    });
-    web = await startTestWeb({
-      database,
-      prefix,
-      discordRest: createDiscordRest({ token: sim.token, apiUrl: sim.apiUrl, timeoutMs: 3000 }),
-      discordToken: sim.token,
-      config: { defaultChannelId: sim.channelId, discordCacheMs: 0, simulatorUrl: sim.url, allowDevelopmentWebhookUrls: true },
-    });
+    stack = await startStack({ legacyWebhooks: true, web: { allowDevelopmentWebhookUrls: true } });
+    ({ sim, worker, web } = stack);
     machineId = (await call(web.url, 'POST', '/api/machines', { name: 'Attack from Mars', shortName: 'AFM' })).body.id;
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
@@ -80,10 +50,7 @@ describe.skipIf(!hasChromium)('forms, lists and the console for a new user', () 
 
   afterAll(async () => {
     await browser?.close();
-    await web?.close();
-    await worker?.close(5000);
-    await sim?.close();
-    await database?.drop();
+    await stack?.close();
   });
 
   it('starts the problem form on "Other", as the API does', async () => {

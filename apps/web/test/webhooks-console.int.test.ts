@@ -123,7 +123,7 @@ describe('/admin/webhooks', () => {
       ['events', 'log_entry_created'],
     ]);
     expect(notWebhook.status).toBe(400);
-    expect(notWebhook.text).toContain('<p class="field-error" id="url-error">must be a Discord webhook URL');
+    expect(notWebhook.text).toContain('<p class="field-error" id="url-error">Must be a Discord webhook URL');
     expect(notWebhook.text).toContain('value="Bad URL"');
     expect(notWebhook.text).not.toContain('hunter2');
 
@@ -135,7 +135,7 @@ describe('/admin/webhooks', () => {
       ['events', 'log_entry_created'],
     ]);
     expect(elsewhere.status).toBe(400);
-    expect(elsewhere.text).toContain('must be a https://discord.com/api/webhooks/&lt;id&gt;/&lt;token&gt; URL');
+    expect(elsewhere.text).toContain('Must be a https://discord.com/api/webhooks/&lt;id&gt;/&lt;token&gt; URL.');
     expect(elsewhere.text).not.toContain(foreign.token);
     // The JSON API follows the same rule.
     const api = await call(
@@ -155,7 +155,7 @@ describe('/admin/webhooks', () => {
       ['events', 'nonsense_event'],
     ]);
     expect(noName.status).toBe(400);
-    expect(noName.text).toContain('<p class="field-error" id="name-error">must not be empty</p>');
+    expect(noName.text).toContain('<p class="field-error" id="name-error">Please fill this in.</p>');
     expect(noName.text).toContain('id="events-error"');
     // The URL was fine: its masked form is the placeholder, and the admin is asked to paste it again.
     expect(noName.text).toContain(`placeholder="https://discord.com/api/webhooks/${hook.id}/***"`);

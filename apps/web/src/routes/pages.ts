@@ -176,6 +176,14 @@ function list(items: Html[], empty: string): HtmlValue {
   return items.length === 0 ? html`<p class="muted">${empty}</p>` : html`<ul class="list card">${items}</ul>`;
 }
 
+/** What a list route asks its records for. */
+interface ListRequest {
+  search: string | undefined;
+  status: string | undefined;
+  beforeId: number | undefined;
+  limit: number;
+}
+
 /** One record list page: filters, rows (or why there are none) and the pager. */
 function listPage<T extends { id: number }>(o: {
   title: string;
@@ -294,11 +302,21 @@ export function pagesRouter(db: Db): Router {
     );
   });
 
-  r.get('/problem-reports', async (req, res) => {
-    const query = ListPageQuery.parse(req.query);
-    const status = PROBLEM_REPORT_STATUSES.find((s) => s === query.status);
-    const found = await listProblemReports(db, { search: query.q, status, beforeId: query.before, limit: PAGE_SIZE + 1 });
-    send(res, listPage({ title: 'Problem reports', path: '/problem-reports', searchHint: 'words, a name, a machine or #id', statuses: PROBLEM_REPORT_STATUSES, query, found, row: reportRow }));
+  /** A record list: search, status filter (for records that have one) and cursor; one row more tells whether an older page exists. */
+  const listRoute = <T extends { id: number }>(o: Omit<Parameters<typeof listPage<T>>[0], 'query' | 'found'> & { list: (q: ListRequest) => Promise<T[]> }) =>
+    r.get(o.path, async (req, res) => {
+      const query = ListPageQuery.parse(req.query);
+      const found = await o.list({ search: query.q, status: query.status, beforeId: query.before, limit: PAGE_SIZE + 1 });
+      send(res, listPage({ ...o, query, found }));
+    });
+
+  listRoute({
+    title: 'Problem reports',
+    path: '/problem-reports',
+    searchHint: 'words, a name, a machine or #id',
+    statuses: PROBLEM_REPORT_STATUSES,
+    row: reportRow,
+    list: (q) => listProblemReports(db, { ...q, status: PROBLEM_REPORT_STATUSES.find((s) => s === q.status) }),
   });
   const renderReport = async (res: Response, id: number, notice: Notice, statusForm: FormState = blankForm(), status = 200) => {
     const report = await getProblemReport(db, id);
@@ -340,10 +358,12 @@ ${inputField(statusForm, { id: 'actor', name: 'actorName', label: 'Your name (op
     }
   });
 
-  r.get('/log-entries', async (req, res) => {
-    const query = ListPageQuery.parse(req.query);
-    const found = await listLogEntries(db, { search: query.q, beforeId: query.before, limit: PAGE_SIZE + 1 });
-    send(res, listPage({ title: 'Log entries', path: '/log-entries', searchHint: 'words, a maintainer, a machine or #id', query, found, row: logRow }));
+  listRoute({
+    title: 'Log entries',
+    path: '/log-entries',
+    searchHint: 'words, a maintainer, a machine or #id',
+    row: logRow,
+    list: ({ status: _none, ...q }) => listLogEntries(db, q),
   });
   r.get('/log-entries/:id', async (req, res) => {
     const entry = await getLogEntry(db, parseId(req.params.id, 'Log entry'));
@@ -361,11 +381,13 @@ ${entry.problemReport ? html`<dt>Problem report</dt><dd><a href="/problem-report
     );
   });
 
-  r.get('/part-requests', async (req, res) => {
-    const query = ListPageQuery.parse(req.query);
-    const status = PART_REQUEST_STATUSES.find((s) => s === query.status);
-    const found = await listPartRequests(db, { search: query.q, status, beforeId: query.before, limit: PAGE_SIZE + 1 });
-    send(res, listPage({ title: 'Part requests', path: '/part-requests', searchHint: 'words, a name, a machine or #id', statuses: PART_REQUEST_STATUSES, query, found, row: partRow }));
+  listRoute({
+    title: 'Part requests',
+    path: '/part-requests',
+    searchHint: 'words, a name, a machine or #id',
+    statuses: PART_REQUEST_STATUSES,
+    row: partRow,
+    list: (q) => listPartRequests(db, { ...q, status: PART_REQUEST_STATUSES.find((s) => s === q.status) }),
   });
   const renderPartRequest = async (res: Response, id: number, notice: Notice, updateForm: FormState = blankForm(), status = 200) => {
     const part = await getPartRequest(db, id);
