@@ -276,16 +276,27 @@ describe.skipIf(!hasChromium)('forms, lists and the console for a new user', () 
 
   it('every other page fits at both widths', async () => {
     const report = (await call(web.url, 'GET', '/api/problem-reports?limit=1')).body.items[0];
+    const entry = (await call(web.url, 'GET', '/api/log-entries?limit=1')).body.items[0];
+    const update = await web.db.prisma.partRequestUpdate.findFirstOrThrow();
+    const endpoint = (await call(web.url, 'GET', '/api/admin/webhook-endpoints', undefined, bearer)).body.items[0];
     for (const [name, path] of [
       ['machines', '/machines'],
       ['machine', `/machines/${machineId}`],
       ['problem-report', `/problem-reports/${report.id}`],
       ['log-entries', '/log-entries'],
+      ['log-entry', `/log-entries/${entry.id}`],
       ['part-requests', '/part-requests'],
+      ['part-request-update', `/part-request-updates/${update.id}`],
       ['webhooks', '/admin/webhooks'],
+      ['webhook-edit', `/admin/webhooks/${endpoint.id}/edit`],
+      ['not-found', '/no-such-page'],
     ] as const) {
       await page.goto(web.url + path);
       await fits(name);
     }
+    const visitor = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await visitor.newPage();
+    await page.goto(`${web.url}/admin/login`);
+    await fits('login');
   });
 });

@@ -116,7 +116,7 @@ function endpointForm(session: AdminSession, values: FormValues, errors: FieldEr
   const action = editing ? `/admin/webhooks/${endpoint.id}` : '/admin/webhooks';
   const urlHelp = editing
     ? html`Leave empty to keep <code>${endpoint.url}</code>. The token part is never shown again.`
-    : html`From Discord: channel settings → Integrations → Webhooks → Copy Webhook URL. Stored as a secret; shown masked.`;
+    : html`From Discord: channel settings → Integrations → Webhooks → Copy Webhook URL. It looks like <code>https://discord.com/api/webhooks/&lt;id&gt;/&lt;token&gt;</code>, the id 17 to 20 digits. Stored as a secret; shown masked.`;
   const retype = values.urlHint !== null && errors.url === undefined && Object.keys(errors).length > 0;
   return html`<form class="card endpoint-form" method="post" action="${action}" novalidate>${csrfField(session)}
 ${errors.body === undefined ? '' : html`<p class="notice error">${errors.body}</p>`}
