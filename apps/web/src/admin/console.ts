@@ -321,7 +321,7 @@ ${
     const channelName = channelNamer(channels);
     const enabledEndpoints = endpoints.filter((e) => e.enabled).length;
     const effective = (t: EventType) => s.events[t].channelId ?? s.channelId ?? config.defaultChannelId;
-    const defaultLabel = channels?.find((c) => c.id === (s.channelId ?? config.defaultChannelId))?.name;
+    const defaultLabel = channels?.find((c) => c.id === config.defaultChannelId)?.name;
     const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
     const mode = value('deliveryMode') || s.deliveryMode;
     await page(
@@ -344,7 +344,7 @@ ${(['webhooks', 'both', 'bot'] as const).map(
         name: 'channelId',
         value: value('channelId'),
         channels,
-        emptyLabel: channels === null ? `${config.defaultChannelId} (from DISCORD_CHANNEL_ID)` : `From DISCORD_CHANNEL_ID${defaultLabel === undefined ? '' : ` (#${defaultLabel})`}`,
+        emptyLabel: `${defaultLabel === undefined ? config.defaultChannelId : `#${defaultLabel}`} (from DISCORD_CHANNEL_ID)`,
         attrs: invalidAttrs(shown, 'channelId', 'channelId'),
       })}${errorFor(shown, 'channelId', 'channelId')}
 ${channels === null ? html`<p class="muted small">The channel list cannot be read from Discord right now, so channels are given by id (17 to 20 digits).</p>` : ''}

@@ -159,7 +159,7 @@ table.log td{border:0;padding:0;max-width:100%}table.log td.event{flex-basis:100
 table.log tr:has(td.event){border-top:2px solid var(--line)}
 .sm-only{display:inline;color:var(--muted)}
 table.events thead{display:none}table.events,table.events tbody{display:block}
-table.events tr{display:grid;grid-template-columns:auto 1fr 1fr;gap:.3rem .6rem;align-items:end;padding:.5rem 0;border-bottom:1px solid var(--line)}
-table.events td{border:0;padding:0}table.events td:first-child{grid-column:1/-1;font-weight:600}
+table.events tr{display:grid;grid-template-columns:1fr 1fr;gap:.3rem .6rem;align-items:start;padding:.5rem 0;border-bottom:1px solid var(--line)}
+table.events td{border:0;padding:0;min-width:0}table.events td:first-child{font-weight:600}table.events td:nth-child(2){justify-self:end}
 table.events .sm-only{display:block;font-size:.8rem}}
 `;
