@@ -315,6 +315,44 @@ describe('/admin/deliveries', () => {
     expect(page).toContain(`webhook <strong title="endpoint ${endpoint.id}">Parity hook</strong>`);
   });
 
+  it('filters by target and pages by cursor; an action returns to the filtered page', async () => {
+    const endpoint = await web.db.prisma.webhookEndpoint.create({ data: { name: 'Paging hook', url: discordUrl().url } });
+    const events: { id: string }[] = [];
+    for (const name of ['page one', 'page two', 'page three']) {
+      const event = await newEvent(name);
+      await web.db.prisma.delivery.createMany({
+        data: [
+          { eventId: event.id, target: 'bot', targetKey: '1100000000000000001', status: 'delivered' },
+          { eventId: event.id, target: 'webhook', targetKey: endpoint.id, status: 'failed', lastError: 'Discord answered 500' },
+        ],
+      });
+      events.push(event);
+    }
+    const first = (await get('/admin/deliveries?target=webhook&status=failed&limit=2')).text;
+    const rows = [...first.matchAll(/data-target="(\w+)"/g)].map((m) => m[1]);
+    expect(rows).toEqual(['webhook', 'webhook']);
+    expect(first).toContain(`data-event="${events[2]?.id}"`);
+    expect(first).toContain(`data-event="${events[1]?.id}"`);
+    const older = /<a href="([^"]+)" rel="next">/.exec(first)?.[1]?.replaceAll('&amp;', '&') ?? '';
+    expect(new URL(older, web.url).searchParams.get('target')).toBe('webhook');
+    expect(new URL(older, web.url).searchParams.get('status')).toBe('failed');
+    const second = (await get(older.replace('#log', ''))).text;
+    expect(second).toContain(`data-event="${events[0]?.id}"`);
+    expect(second).not.toContain(`data-event="${events[1]?.id}"`);
+
+    const oldest = events[0]?.id ?? '';
+    const delivery = await web.db.prisma.delivery.findFirstOrThrow({ where: { eventId: oldest, target: 'webhook' } });
+    const back = /name="back" value="([^"]+)"/.exec(second)?.[1]?.replaceAll('&amp;', '&') ?? '';
+    const redelivered = await post(`/admin/deliveries/${delivery.id}/redeliver`, [['back', back]]);
+    expect(redelivered.status).toBe(303);
+    const location = new URL(redelivered.location ?? '', web.url);
+    expect(Object.fromEntries(location.searchParams)).toMatchObject({ target: 'webhook', status: 'failed', limit: '2' });
+    expect(location.searchParams.get('before')).not.toBeNull();
+    // Only this page's own address is followed back; anything else lands on the log.
+    const elsewhere = await post(`/admin/deliveries/${delivery.id}/redeliver`, [['back', 'https://evil.example/admin/deliveries']]);
+    expect(elsewhere.location).toBe('/admin/deliveries');
+  });
+
   it('filters held digest posts, shows their digest key, and the embed index of batched posts', async () => {
     const held = await newEvent('held');
     await web.db.prisma.delivery.create({

@@ -481,7 +481,7 @@ ${
 
   /** The delivery log's filters as a query string (only known values), to come back to after an action. */
   const logFilters = (q: EventsQuery, extra: Record<string, string | undefined> = {}) =>
-    queryString({ type: q.type, status: q.status, target: q.target, before: q.before, ...extra });
+    queryString({ type: q.type, status: q.status, target: q.target, limit: q.limit, before: q.before, ...extra });
 
   r.get('/deliveries', async (req, res) => {
     const parsed = EventsQuery.safeParse(req.query);
