@@ -99,6 +99,10 @@ describe.skipIf(!hasChromium)('forms, lists and the console for a new user', () 
     expect(await page.inputValue('#pq-text')).toBe('Left flipper coil');
     expect(await page.inputValue('#pq-name')).toBe('Grace');
     expect(await page.textContent('#pq-photos-error')).toMatch(/^Line 1 is not a web address/);
+    // The refused form is the one in view, not the top of the page.
+    expect(new URL(page.url()).hash).toBe('#part-form');
+    expect(await page.locator('#pq-text').isVisible()).toBe(true);
+    expect(await page.evaluate('document.getElementById("part-form").getBoundingClientRect().top < window.innerHeight')).toBe(true);
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 

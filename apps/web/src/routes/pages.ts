@@ -51,7 +51,11 @@ import { layout, when } from '../views/pages-common';
 
 type Notice = { kind: 'ok' | 'error'; text: string } | null;
 
-/** The home page's three forms, each with what was typed and its errors. */
+/**
+ * The home page's three forms, each with what was typed and its errors. Each
+ * form posts to an address ending in its own id, so a refused form's page
+ * opens scrolled to that form (on a phone the third one is far down).
+ */
 interface HomeForms {
   problem: FormState;
   log: FormState;
@@ -126,7 +130,7 @@ function homePage(machines: readonly Machine[], notice: Notice, forms: HomeForms
     notice,
     body: html`<h1>Pinball maintenance</h1>${noMachines}
 <div class="grid">
-<form class="card" method="post" action="/problem-reports" id="problem-form">
+<form class="card" method="post" action="/problem-reports#problem-form" id="problem-form">
   <h2>Report a problem</h2>
   ${selectField(problem, { id: 'pr-machine', name: 'machineId', label: 'Machine', options: machineOptions(machines), attrs: html` required` })}
   ${selectField(problem, { id: 'pr-type', name: 'problemType', label: 'Problem', fallback: 'other', options: PROBLEM_TYPES.map((t) => [t, PROBLEM_TYPE_LABELS[t]] as const) })}
@@ -136,7 +140,7 @@ function homePage(machines: readonly Machine[], notice: Notice, forms: HomeForms
   ${textareaField(problem, { id: 'pr-photos', name: 'photoUrls', label: PHOTOS_LABEL, attrs: html` rows="2"` })}
   <button type="submit">Send report</button>
 </form>
-<form class="card" method="post" action="/log-entries" id="log-form">
+<form class="card" method="post" action="/log-entries#log-form" id="log-form">
   <h2>Write a log entry</h2>
   ${selectField(log, { id: 'le-machine', name: 'machineId', label: 'Machine', options: machineOptions(machines), attrs: html` required` })}
   ${textareaField(log, { id: 'le-text', name: 'text', label: 'What did you do?', attrs: html` required maxlength="20000"` })}
@@ -145,7 +149,7 @@ function homePage(machines: readonly Machine[], notice: Notice, forms: HomeForms
   ${textareaField(log, { id: 'le-photos', name: 'photoUrls', label: PHOTOS_LABEL, attrs: html` rows="2"` })}
   <button type="submit">Save log entry</button>
 </form>
-<form class="card" method="post" action="/part-requests" id="part-form">
+<form class="card" method="post" action="/part-requests#part-form" id="part-form">
   <h2>Request a part</h2>
   ${selectField(part, { id: 'pq-machine', name: 'machineId', label: 'Machine (optional)', options: [['', 'No machine'], ...machineOptions(machines)] })}
   ${textareaField(part, { id: 'pq-text', name: 'text', label: 'Which part, and why?', attrs: html` required maxlength="20000"` })}
@@ -407,7 +411,7 @@ ${photos(part.photos)}
           ),
           'No updates yet.',
         )}
-<form class="card" method="post" action="/part-requests/${part.id}/updates" id="update-form"><h2>Post an update</h2>
+<form class="card" method="post" action="/part-requests/${part.id}/updates#update-form" id="update-form"><h2>Post an update</h2>
 ${textareaField(updateForm, { id: 'u-text', name: 'text', label: 'Update', attrs: html` required maxlength="20000"` })}
 ${selectField(updateForm, { id: 'u-status', name: 'newStatus', label: 'New status (optional)', options: [['', '(unchanged)'], ...PART_REQUEST_STATUSES.map((s) => [s, s] as const)] })}
 ${inputField(updateForm, { id: 'u-name', name: 'postedByName', label: 'Your name (optional)', attrs: html` maxlength="200"` })}
