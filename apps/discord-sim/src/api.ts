@@ -335,6 +335,17 @@ function buildRoutes(state: SimState): RouteSpec[] {
       },
     },
     {
+      method: 'get',
+      path: '/guilds/:guildId/roles',
+      key: 'GET /guilds/{guild.id}/roles',
+      auth: 'bot',
+      major: (p) => p.guildId ?? '',
+      handler: (_req, p) => {
+        if (p.guildId !== state.settings.guildId) throw ApiErrors.unknownGuild();
+        return { status: 200, body: [...state.roles.values()].map((r) => ({ ...r, hoist: false, icon: null, unicode_emoji: null, permissions: '0', flags: 0 })) };
+      },
+    },
+    {
       method: 'patch',
       path: '/channels/:channelId',
       key: 'PATCH /channels/{channel.id}',

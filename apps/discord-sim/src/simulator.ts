@@ -167,6 +167,8 @@ export interface StateSnapshot {
   config: ConfigView;
   /** The file that keeps channels, messages and webhooks across restarts, or null when they last only this run. */
   stateFile: string | null;
+  /** The guild's roles (the viewer names role mentions with them). */
+  roles: { id: string; name: string; color: number }[];
 }
 
 /** A running simulator. */
@@ -312,6 +314,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
         faults: faultsView(state),
         config: { tokenCount: state.tokens.size, rateLimits: structuredClone(state.rateLimits), interactionsUrl: state.interactionsUrl },
         stateFile: saved?.path ?? null,
+        roles: [...state.roles.values()].map((r) => ({ id: r.id, name: r.name, color: r.color })),
       };
     },
     click(input) {

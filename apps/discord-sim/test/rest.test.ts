@@ -1,7 +1,7 @@
 import { DiscordAPIError } from '@discordjs/rest';
 import { Routes } from 'discord-api-types/v10';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { SIM_CUSTOM_EMOJI } from '../src/index';
+import { SIM_CUSTOM_EMOJI, SIM_ROLE } from '../src/index';
 import { apiError, errorPaths, setup } from './helpers';
 
 const { sim, rest, client } = await setup();
@@ -58,6 +58,16 @@ describe('messages', () => {
     ]);
     expect(listed.map((c) => c.id)).toContain(other.id);
     expect((await apiError(rest.get(Routes.guildChannels('1100000000000009999')))).code).toBe(10004);
+  });
+
+  it("lists the guild's roles: @everyone (the guild's id) and Maintainers", async () => {
+    const guildId = ((await rest.get(Routes.channel(channel))) as { guild_id: string }).guild_id;
+    const roles = (await rest.get(Routes.guildRoles(guildId))) as { id: string; name: string; position: number }[];
+    expect(roles.map((r) => [r.id, r.name, r.position])).toEqual([
+      [guildId, '@everyone', 0],
+      [SIM_ROLE.id, 'Maintainers', 1],
+    ]);
+    expect((await apiError(rest.get(Routes.guildRoles('1100000000000009999')))).code).toBe(10004);
   });
 
   it('answers on /api, /api/v9 and /api/v10 (the client uses v10)', async () => {

@@ -9,7 +9,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { checkWidths, hasChromium, launchChromium } from '@flipfix/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Simulator } from '@flipfix/discord-sim';
+import { SIM_ROLE, type Simulator } from '@flipfix/discord-sim';
 import type { RunningWorker } from '@flipfix/worker';
 import { call, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
 import { type Stack, startStack, until } from './stack';
@@ -198,6 +198,8 @@ describe.skipIf(!hasChromium)('forms, lists and the console for a new user', () 
     expect((await call(web.url, 'GET', '/api/admin/settings', undefined, bearer)).body.deliveryMode).toBe('bot');
     await fits('settings-refused');
 
+    expect(await page.locator('#role option').allTextContents()).toEqual(['No role', '@Maintainers']);
+    await page.selectOption('#role', SIM_ROLE.id);
     await page.fill('#reactions-problem_report_created', '👀');
     await page.fill('#quiet', '60');
     await page.uncheck('input[name=threadsEnabled]');
@@ -206,6 +208,7 @@ describe.skipIf(!hasChromium)('forms, lists and the console for a new user', () 
     const saved = (await call(web.url, 'GET', '/api/admin/settings', undefined, bearer)).body;
     expect(saved.deliveryMode).toBe('both');
     expect(saved.reactions.log_entry_created).toEqual(['👀', '✅']);
+    expect(saved.unplayableRoleId).toBe(SIM_ROLE.id);
     expect(await page.textContent('#audit')).toContain('Delivery mode');
     expect(await page.textContent('#audit')).not.toContain('events.part_request_created');
     await fits('settings');

@@ -45,7 +45,7 @@
     s = s.replace(/&lt;(https?:\/\/[^\s<]+?)&gt;/g, (_, url) => hold(`<a href="${url}" target="_blank" rel="noopener noreferrer">${url}</a>`));
     s = s.replace(/https?:\/\/[^\s<\u0000]+[^\s<.,:;"')\]\u0000]/g, (url) => hold(`<a href="${url}" target="_blank" rel="noopener noreferrer">${url}</a>`));
     s = s.replace(/&lt;@!?(\d{17,20})&gt;/g, (_, id) => hold(`<span class="mention${pinged.users.has(id) ? '' : ' silent'}">@user-${id.slice(-4)}</span>`));
-    s = s.replace(/&lt;@&amp;(\d{17,20})&gt;/g, (_, id) => hold(`<span class="mention${pinged.roles.has(id) ? '' : ' silent'}">@role-${id.slice(-4)}</span>`));
+    s = s.replace(/&lt;@&amp;(\d{17,20})&gt;/g, (_, id) => hold(`<span class="mention${pinged.roles.has(id) ? '' : ' silent'}">@${escapeHtml(roleName(id))}</span>`));
     s = s.replace(/@(everyone|here)/g, (_, who) => hold(`<span class="mention${pinged.everyone ? '' : ' silent'}">@${who}</span>`));
     s = s.replace(/^(#{1,3}) (.+)$/gm, (_, hashes, title) => `<span class="md-h${hashes.length}">${title}</span>${END}`);
     s = s.replace(/^-# (.+)$/gm, `<span class="md-sub">$1</span>${END}`);
@@ -62,6 +62,11 @@
     // Held pieces may hold others (a link inside a heading): resolve until none is left.
     while (/\u0000\d+\u0000/.test(s)) s = s.replace(/\u0000(\d+)\u0000/g, (_, i) => held[Number(i)]);
     return s;
+  }
+
+  function roleName(id) {
+    const role = state && (state.roles || []).find((r) => r.id === id);
+    return role ? role.name : `role-${id.slice(-4)}`;
   }
 
   function mdNode(tag, cls, text, pinged) {

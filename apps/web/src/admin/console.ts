@@ -37,7 +37,7 @@ import { queryString } from '../views/lists';
 import { ADMIN_NAV, layout, when } from '../views/pages-common';
 import { type AdminAuth, type AdminSession, CSRF_HEADER, isSafeMethod, safeNext } from './auth';
 import { DELIVERY_STATUSES, type DeliveryView, EventsQuery, listEvents, redeliver, redeliverFailed, TARGETS } from './deliveries';
-import { ChannelDirectory, channelNamer, channelPicker } from './channels';
+import { channelChoices, channelNamer, GuildDirectory, roleChoices, snowflakePicker } from './guild';
 import { badge, csrfField, type Notice } from './kit';
 import { readSettingsForm, settingLabel, settingsErrors, settingsFormValues } from './settings-form';
 import { rolloutSummary } from './rollout-view';
@@ -150,7 +150,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   const { db, auth, config } = deps;
   const r = Router();
   const redeliverDeps = { db, queues: deps.queues, ...(config.retry ? { retry: config.retry } : {}) };
-  const channelDirectory = new ChannelDirectory({
+  const guild = new GuildDirectory({
     rest: deps.discordRest,
     token: deps.discordToken,
     anchorChannelId: config.defaultChannelId,
@@ -307,11 +307,12 @@ ${
 
   // ---------------------------------------------------------------- settings
   const settingsPage = async (res: Response, form: FormState | null = null, status = 200) => {
-    const [s, audit, endpoints, channels] = await Promise.all([
+    const [s, audit, endpoints, channels, roles] = await Promise.all([
       getSettings(db.prisma),
       listSettingsAudit(db.prisma, 50),
       listWebhookEndpoints(db.prisma),
-      channelDirectory.list(),
+      guild.channels(),
+      guild.roles(),
     ]);
     // A refused form shows what was typed; otherwise the settings in force.
     const shown: FormState = form ?? blankForm(settingsFormValues(s));
@@ -339,11 +340,12 @@ ${(['webhooks', 'both', 'bot'] as const).map(
     ? html`No webhook endpoint is enabled${s.deliveryMode === 'bot' ? '' : html`: <strong>in this mode the webhooks post nothing</strong>`}. <a href="/admin/webhooks">Add or enable one</a>.`
     : html`${enabledEndpoints} webhook endpoint${enabledEndpoints === 1 ? ' is' : 's are'} enabled (<a href="/admin/webhooks">Webhooks</a>).`
 } Channels, threads, reactions, the role mention and digests below apply to bot posts only; webhooks post the same embeds as before.</p>
-<label for="channelId">Default channel</label>${channelPicker({
+<label for="channelId">Default channel</label>${snowflakePicker({
         id: 'channelId',
         name: 'channelId',
         value: value('channelId'),
-        channels,
+        choices: channelChoices(channels),
+        kind: 'channel',
         emptyLabel: `${defaultLabel === undefined ? config.defaultChannelId : `#${defaultLabel}`} (from DISCORD_CHANNEL_ID)`,
         attrs: invalidAttrs(shown, 'channelId', 'channelId'),
       })}${errorFor(shown, 'channelId', 'channelId')}
@@ -356,11 +358,12 @@ ${EVENT_TYPES.map((t) => {
   const fieldId = (name: string) => name.replaceAll('.', '-');
   return html`<tr><td>${EVENT_LABELS[t]}</td>
 <td><input type="hidden" name="events.${t}.present" value="1"><label class="check"><input type="checkbox" name="events.${t}.enabled" value="on"${checked(`events.${t}.enabled`)} aria-label="Post ${EVENT_LABELS[t]}"> on</label></td>
-<td><span class="sm-only">Channel</span>${channelPicker({
+<td><span class="sm-only">Channel</span>${snowflakePicker({
     id: fieldId(channelField),
     name: channelField,
     value: value(channelField),
-    channels,
+    choices: channelChoices(channels),
+    kind: 'channel',
     emptyLabel: 'Default channel',
     attrs: html` aria-label="Channel for ${EVENT_LABELS[t]}"${invalidAttrs(shown, channelField, fieldId(channelField))}`,
   })}${errorFor(shown, channelField, fieldId(channelField))}</td>
@@ -373,7 +376,15 @@ ${EVENT_TYPES.map((t) => {
 </tbody></table></div>
 <h2>Posts</h2>
 <label class="check"><input type="checkbox" name="threadsEnabled" value="on"${checked('threadsEnabled')}> <span>Start a thread on each problem report and part request post (log entries and updates about it go into the thread)</span></label>
-${inputField(shown, { id: 'role', name: 'unplayableRoleId', label: 'Role to mention on unplayable reports (role id, 17 to 20 digits; empty for none)', attrs: html` inputmode="numeric" autocomplete="off"` })}
+<label for="role">Role to mention on unplayable reports${roles === null ? ' (role id, 17 to 20 digits; empty for none)' : ''}</label>${snowflakePicker({
+        id: 'role',
+        name: 'unplayableRoleId',
+        value: value('unplayableRoleId'),
+        choices: roleChoices(roles),
+        kind: 'role',
+        emptyLabel: 'No role',
+        attrs: invalidAttrs(shown, 'unplayableRoleId', 'role'),
+      })}${errorFor(shown, 'unplayableRoleId', 'role')}
 <h2>Digest</h2>
 <label class="check"><input type="checkbox" name="digest.enabled" value="on"${checked('digest.enabled')}> <span>Combine bursts of posts by one person into one digest post (unplayable reports always go out at once)</span></label>
 <div class="row top"><div>${inputField(shown, { id: 'quiet', name: 'digest.quietSeconds', label: 'Quiet period (seconds)', type: 'number', attrs: html` min="10" max="3600"` })}</div>
@@ -474,7 +485,7 @@ ${
 
   /** Names for targets: endpoints from the ledger's side table, channels from the guild. */
   const targetNames = async (): Promise<TargetNames> => {
-    const [endpoints, channels] = await Promise.all([listWebhookEndpoints(db.prisma), channelDirectory.list()]);
+    const [endpoints, channels] = await Promise.all([listWebhookEndpoints(db.prisma), guild.channels()]);
     const names = new Map(endpoints.map((e) => [e.id, e.name]));
     return { endpoint: (id) => names.get(id), channel: channelNamer(channels) };
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelNamer } from './channels';
+import { channelNamer } from './guild';
 import { describeTarget } from './targets';
 
 const names = {

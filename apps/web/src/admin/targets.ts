@@ -5,7 +5,7 @@
  * edited, and the endpoint's name; the key stays in a tooltip.
  */
 import { type Html, html } from '../views/html';
-import type { ChannelNamer } from './channels';
+import type { ChannelNamer } from './guild';
 
 /** What a target description needs from a ledger row. */
 export interface TargetRow {
