@@ -66,15 +66,10 @@ const MODE_NOTES: Record<NotifySettings['deliveryMode'], string> = {
   bot: 'Bot only: the bot posts each enabled event to its channel; webhook endpoints receive nothing (they are kept, so switching back works).',
 };
 
-/** The console's colours and fonts: offline (system fonts only), with the way back into the console. */
+/** The job dashboard in the console's colours and system fonts (nothing loaded from the internet). */
 const SYSTEM_FONTS = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 const QUEUES_UI = {
   boardTitle: 'Flipfix queues',
-  miscLinks: [
-    { text: '← Console', url: '/admin' },
-    { text: 'Deliveries', url: '/admin/deliveries' },
-    { text: 'Health', url: '/admin/health' },
-  ],
   hideDocsLink: true,
   theme: {
     light: {
