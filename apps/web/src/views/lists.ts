@@ -43,7 +43,7 @@ interface ControlsOptions {
 }
 
 /** The search and filter form above a list. */
-export function listFilters(o: ControlsOptions): Html {
+function listFilters(o: ControlsOptions): Html {
   const filtered = (o.query.q ?? '') !== '' || (o.query.status ?? '') !== '';
   return html`<form class="filters card" method="get" action="${o.path}" role="search">
 <div><label for="f-q">Search</label><input id="f-q" type="search" name="q" value="${o.query.q ?? ''}" placeholder="${o.searchHint}"></div>
@@ -57,7 +57,7 @@ ${
 }
 
 /** "Newer" / "Older" links under a list, keeping the search and filter. */
-export function pager(o: { path: string; query: ListPageQuery; next: number | null; shown: number }): Html {
+function pager(o: { path: string; query: ListPageQuery; next: number | null; shown: number }): Html {
   const keep = { q: o.query.q, status: o.query.status };
   const newest = o.query.before === undefined ? '' : html`<a href="${o.path}${queryString(keep)}">← Newest</a>`;
   const older = o.next === null ? '' : html`<a href="${o.path}${queryString({ ...keep, before: o.next })}" rel="next">Older →</a>`;
