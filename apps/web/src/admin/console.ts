@@ -453,7 +453,7 @@ ${
       });
       await flashAndRedirect(res, '/admin/settings', {
         kind: 'ok',
-        text: `Test message for ${EVENT_LABELS[type]} posted to channel ${channelId}: message ${message.id}.`,
+        text: `Test message for ${EVENT_LABELS[type]} posted to ${await channelLabel(channelId)}: message ${message.id}.`,
       });
     } catch (err) {
       const failure = classifyDiscordError(err);
@@ -476,6 +476,12 @@ ${
       return html`<a href="https://discord.com/channels/${config.guildId}/${d.discordChannelId}/${d.discordMessageId}" rel="noopener">${label}</a>`;
     }
     return label;
+  };
+
+  /** `#name` for a flash message (plain text), or `channel <id>` when the name is unknown. */
+  const channelLabel = async (id: string): Promise<string> => {
+    const name = (await guild.channels())?.find((c) => c.id === id)?.name;
+    return name === undefined ? `channel ${id}` : `#${name}`;
   };
 
   /** Names for targets: endpoints from the ledger's side table, channels from the guild. */
