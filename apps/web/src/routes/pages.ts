@@ -207,7 +207,7 @@ function listPage<T extends { id: number }>(o: {
 
 /** A note on a record page just after it was created (`?saved=1`) or updated. */
 function savedNotice(req: Request, what: string): Notice {
-  return req.query.saved === '1' ? { kind: 'ok', text: `${what} saved. The team's Discord channel gets it in a moment.` } : null;
+  return req.query.saved === '1' ? { kind: 'ok', text: `${what} saved.` } : null;
 }
 
 /** Routes mounted at `/`. */
