@@ -26,7 +26,7 @@ describe('fieldErrors', () => {
     const errors = fieldErrors(result.error);
     expect(errors).toEqual({
       description: 'Please fill this in.',
-      photoUrls: 'Line 2 is not a web address: it must start with http:// or https://.',
+      photoUrls: 'Line 2 is not a web address: it must start with http:// or https:// and hold no password.',
     });
     expect(JSON.stringify(errors)).not.toContain('photoUrls.1');
   });

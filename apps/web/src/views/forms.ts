@@ -38,7 +38,7 @@ export function typedValues(body: unknown): Record<string, string> {
 /** Validation's wording → a person's wording; anything not listed is kept, as a sentence. */
 const PLAIN: [RegExp, string | ((...groups: string[]) => string)][] = [
   [/^(is required|must not be empty)$/, 'Please fill this in.'],
-  [/^must be an http\(s\) URL$/, 'is not a web address: it must start with http:// or https://'],
+  [/^must be an http\(s\) URL( without credentials)?$/, 'is not a web address: it must start with http:// or https:// and hold no password'],
   [/^must be a (number|whole number|positive id)$/, 'Must be a number, like 12.'],
   [/^must be a Discord snowflake \(17-20 digits\)$/, 'Must be a Discord id: 17 to 20 digits.'],
   [/^Too small: expected number to be >=(\d+)$/, (n) => `Must be at least ${n}.`],
