@@ -12,6 +12,7 @@ import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import type { Db } from '@flipfix/db';
 import { TEST_IMAGE_PATH } from '@flipfix/discord';
+import type { EntityType } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
 import type { QUEUES, RetryPolicy } from '@flipfix/queue';
 import { AdminAuth, type AuthFailureLimit } from './admin/auth';
@@ -57,6 +58,11 @@ export interface WebConfig {
    * point turn it on, so production accepts Discord's webhook URLs only.
    */
   allowDevelopmentWebhookUrls?: boolean | undefined;
+  /**
+   * The page a record's events link to in the console. Default: our own
+   * record pages; with another app's database (SOURCE=flipfix), that app's.
+   */
+  recordUrl?: ((entityType: EntityType, id: number) => string) | undefined;
 }
 
 /** Everything the app uses. */

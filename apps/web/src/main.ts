@@ -81,6 +81,8 @@ const app = createApp({
     secureCookies: env.COOKIE_SECURE,
     // The simulator's webhook URLs are not on discord.com; against the real Discord only discord.com's are accepted.
     allowDevelopmentWebhookUrls: discord.simulated,
+    // Another app's records are on its pages.
+    ...(source.name === 'builtin' ? {} : { recordUrl: source.records(db, baseUrl).recordUrl }),
   },
 });
 

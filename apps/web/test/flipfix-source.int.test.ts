@@ -5,15 +5,18 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TestDatabase } from '@flipfix/db';
-import { createFlipfixTestDatabase } from '@flipfix/source-flipfix/testing';
-import { call, startTestWeb, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
+import { createFlipfixSource } from '@flipfix/source-flipfix';
+import { createFlipfixTestDatabase, DjangoWriter } from '@flipfix/source-flipfix/testing';
+import { call, login, startTestWeb, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
+
+const FLIPFIX_SITE = 'https://flipfix.example.org';
 
 let tdb: TestDatabase;
 let web: TestWeb;
 
 beforeAll(async () => {
   tdb = await createFlipfixTestDatabase();
-  web = await startTestWeb({ database: tdb, domain: false });
+  web = await startTestWeb({ database: tdb, domain: false, config: { recordUrl: createFlipfixSource().records(tdb.db, FLIPFIX_SITE).recordUrl } });
 });
 afterAll(async () => {
   await web?.close();
@@ -35,4 +38,17 @@ it("leaves records to Flipfix: no domain API, and / leads to the console", async
   const home = await fetch(`${web.url}/`, { redirect: 'manual' });
   expect(home.status).toBe(302);
   expect(home.headers.get('location')).toBe('/admin');
+});
+
+it("links each event in the delivery log to the record's page in Flipfix", async () => {
+  const django = new DjangoWriter(tdb.url);
+  try {
+    const machineId = await django.machine({ name: 'Black Knight', slug: 'black-knight' });
+    const entryId = await django.logEntry({ machineId, text: 'Adjusted the magna-save', maintainerNames: 'Pat' });
+    const { cookie } = await login(web.url);
+    const page = await (await fetch(`${web.url}/admin/deliveries`, { headers: { cookie } })).text();
+    expect(page).toContain(`href="${FLIPFIX_SITE}/logs/${entryId}/"`);
+  } finally {
+    await django.close();
+  }
 });
