@@ -6,9 +6,9 @@
  * racing for one row cannot both move it, and a late answer cannot undo a
  * finished delivery.
  *
- *     (insert) ─► pending ─claim─► sending ─delivered─► delivered
- *                 │  ▲               │  │                  │
- *                 │  └──retryLater───┘  └─failed/skipped─┐ │ redeliver(force)
+ *     (insert) ─► pending ─claim/resend─► sending ─delivered─► delivered
+ *                 │  ▲                     │  │                  │
+ *                 │  └──────retryLater─────┘  └─failed/skipped─┐ │ redeliver(force)
  *                 │                                      ▼ ▼
  *     (insert) ─► held ─release─► pending          failed/skipped ─redeliver─► pending
  *
@@ -28,6 +28,8 @@ export const LEDGER_STATUSES: readonly LedgerStatus[] = ['pending', 'sending', '
 export const TRANSITIONS = {
   /** A worker takes the rows to send them (counts an attempt, sets `batch_id`). */
   claim: { from: ['pending', 'sending'], to: 'sending' },
+  /** Claimed rows sent again (a retry of the same batch, or a batch just formed): counts an attempt. */
+  resend: { from: ['pending', 'sending'], to: 'sending' },
   /** Discord created (or edited) the message. */
   delivered: { from: ['sending', 'held'], to: 'delivered' },
   /** Nothing more will be tried (a permanent failure, or the last attempt). */
@@ -174,11 +176,24 @@ export const ledger = {
     return rows.map((r) => r.id);
   },
 
-  /** Counts an attempt on rows already claimed (a batch about to be sent). */
-  async countAttempt(db: Queryable, deliveryIds: readonly string[]): Promise<void> {
+  /**
+   * Sends claimed rows again (a retried batch or post, exactly as claimed,
+   * under the same nonce; or a flood batch just formed), counting an attempt.
+   */
+  resend(db: Queryable, deliveryIds: readonly string[]): Promise<string[]> {
+    return moved(
+      db,
+      `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
+        WHERE id = ANY($1::uuid[]) AND status = ANY($2::"DeliveryStatus"[]) AND batch_id IS NOT NULL RETURNING id`,
+      [ids(deliveryIds), fromOf('resend')],
+    );
+  },
+
+  /** Counts an attempt at posting held rows (a digest); they stay held until it is posted. */
+  async countDigestAttempt(db: Queryable, deliveryIds: readonly string[]): Promise<void> {
     await db.query(
       `UPDATE deliveries SET attempts = attempts + 1, first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
-        WHERE id = ANY($1::uuid[]) AND status IN ('sending', 'held')`,
+        WHERE id = ANY($1::uuid[]) AND status = 'held'`,
       [ids(deliveryIds)],
     );
   },

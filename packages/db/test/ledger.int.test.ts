@@ -18,13 +18,15 @@ beforeAll(async () => {
 afterAll(() => t?.drop());
 
 /** A fresh row in `status` (written directly: this is the fixture, not a transition). */
-async function rowIn(status: LedgerStatus): Promise<string> {
+async function rowIn(status: LedgerStatus, options: { claimed?: boolean } = {}): Promise<string> {
   const row = await t.db.prisma.delivery.create({ data: { eventId, target: 'bot', targetKey: `key-${n++}`, action: 'post', status } });
+  if (options.claimed) await t.db.prisma.delivery.update({ where: { id: row.id }, data: { batchId: row.id } });
   return row.id;
 }
 
 const run: Record<TransitionName, (id: string) => Promise<string[]>> = {
   claim: (id) => ledger.claim(t.db.pool, [id]),
+  resend: (id) => ledger.resend(t.db.pool, [id]),
   delivered: (id) => ledger.delivered(t.db.pool, [{ id, channelId: '1', messageId: '2', embedIndex: 0, batchId: null, payload: { content: 'x' } }]),
   failed: (id) => ledger.failed(t.db.pool, [id], 'Discord rejects the bot token (401)', 'permanent:token'),
   skipped: (id) => ledger.skipped(t.db.pool, [id], 'the record no longer exists'),
@@ -39,7 +41,8 @@ describe('every transition', () => {
     for (const from of LEDGER_STATUSES) {
       const allowed = (spec.from as readonly string[]).includes(from);
       it(`${name}: ${from} → ${allowed ? spec.to : 'refused'}`, async () => {
-        const id = await rowIn(from);
+        // `resend` moves claimed rows only: its fixture is claimed.
+        const id = await rowIn(from, { claimed: name === 'resend' });
         const before = await t.db.prisma.delivery.findUniqueOrThrow({ where: { id } });
         const movedIds = await run[name](id);
         const after = await t.db.prisma.delivery.findUniqueOrThrow({ where: { id } });
@@ -61,6 +64,11 @@ it('a row is claimed once: a second claim gets nothing', async () => {
   expect(await ledger.claim(t.db.pool, [id])).toEqual([]);
   const row = await t.db.prisma.delivery.findUniqueOrThrow({ where: { id } });
   expect(row).toMatchObject({ status: 'sending', batchId: id, attempts: 1 });
+});
+
+it('resend needs a claim: an unclaimed pending row is refused', async () => {
+  const id = await rowIn('pending');
+  expect(await ledger.resend(t.db.pool, [id])).toEqual([]);
 });
 
 it('a forced redelivery of a delivered post starts a new send generation, so its nonce changes', async () => {

@@ -4,12 +4,13 @@
  * extension, and the hooks an extension hands back. They live here so both
  * sides import one definition instead of each redeclaring its own slice.
  */
-import type { Worker } from 'bullmq';
+import type { Worker, WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db, NotifySettings, OutboxEvent } from '@flipfix/db';
 import type { EventType, PostSubject } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
 import type { RetryPolicy } from '@flipfix/queue';
+import type { InvalidRequestBrake } from './brake';
 
 /** What Discord said about a rate-limit bucket (from `X-RateLimit-*` headers). */
 export interface ObservedLimit {
@@ -56,6 +57,10 @@ export interface WorkerContext {
   prefix: string;
   retry: RetryPolicy;
   options: WorkerContextOptions;
+  /** The invalid-request brake: while it is on, nothing is sent. */
+  brake: Pick<InvalidRequestBrake, 'state'>;
+  /** BullMQ options every queue consumer of this process uses (connection, prefix, locks); add `concurrency`. */
+  queueWorkerOptions: WorkerOptions;
   /** Counts a Discord client's invalid answers (401/403/429) towards the brake; returns the unsubscribe. */
   watchInvalidRequests(rest: import('@discordjs/rest').REST): () => void;
 }
