@@ -48,7 +48,8 @@ export async function applyDecision(deps: ApplyDeps, decision: Decision, failure
   if (decision.job.kind === 'delay') deps.log.warn({ ...fields, retryAfterMs: decision.job.ms }, 'rate limited by discord');
   else if (decision.job.kind === 'retry') deps.log.warn(fields, 'delivery failed; will retry');
   else if (action.transition === 'skipped') deps.log.warn(fields, 'delivery skipped');
-  else deps.log.error(fields, 'delivery failed for good');
+  else if (failure.kind === 'permanent') deps.log.error(fields, 'delivery failed permanently');
+  else deps.log.error(fields, 'delivery failed after retries');
 }
 
 /**
