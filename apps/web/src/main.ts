@@ -3,8 +3,6 @@
  * the queues, serves the app and stops cleanly on SIGINT/SIGTERM.
  */
 import { parseEnv, resolveDiscord, SIM_DEFAULTS } from '@flipfix/config';
-import { DIGEST_QUEUE } from '@flipfix/bot-features';
-import { Queue } from 'bullmq';
 import { createDb } from '@flipfix/db';
 import { createDiscordRest } from '@flipfix/discord';
 import { createLogger } from '@flipfix/logger';
@@ -32,8 +30,6 @@ const db = createDb({ databaseUrl: env.DATABASE_URL, max: 10, onError: (err) => 
 const redis = createRedis(env.REDIS_URL, 'producer');
 redis.on('error', (err) => log.warn({ err }, 'redis error'));
 const queues = openAllQueues(redis, prefix);
-// The digest flush queue lives in bot-features (not the shared catalog); the dashboard shows it too.
-const digestQueue = new Queue(DIGEST_QUEUE, { connection: redis, prefix });
 const discordRest = createDiscordRest({ token: discord.botToken, apiUrl: discord.apiUrl, timeoutMs: 5000 });
 
 const app = createApp({
@@ -44,7 +40,6 @@ const app = createApp({
   discordRest,
   discordToken: discord.botToken,
   interactions: { publicKey: discord.publicKey, discordApiUrl: discord.apiUrl },
-  dashboardQueues: [digestQueue],
   config: {
     adminToken: admin.token,
     baseUrl: env.APP_BASE_URL,
@@ -76,7 +71,7 @@ const stop = (signal: string): Promise<void> => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
-    await Promise.all([...Object.values(queues), digestQueue].map((q) => q.close()));
+    await Promise.all(Object.values(queues).map((q) => q.close()));
     await redis.quit().catch(() => undefined);
     await db.close();
     clearTimeout(deadline);

@@ -76,7 +76,7 @@ export function decide(failure: DiscordFailure, attempt: number, maxAttempts: nu
     };
   }
   if (failure.code === DISCORD_CODES.unknownMessage) {
-    return { ...none, ledger: { transition: 'skipped', reason: 'the message was deleted in Discord (10008): nothing to edit' }, job: { kind: 'done' } };
+    return { ...none, ledger: { transition: 'skipped', reason: 'the original message was deleted in Discord (10008); nothing to edit' }, job: { kind: 'done' } };
   }
   if (failure.code === DISCORD_CODES.tooManyEditsToOldMessage) {
     return {
