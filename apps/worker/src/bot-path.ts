@@ -80,6 +80,9 @@ export interface BotRunResult {
   waiting: number;
 }
 
+/** How long a job waits before looking at the invalid-request brake again. */
+const BRAKE_RECHECK_MS = 5000;
+
 interface Row {
   id: string;
   event_id: string;
@@ -200,9 +203,10 @@ async function run(
   const brake = await deps.brake.state();
   if (brake.on) {
     deps.log.warn({ count: brake.count, threshold: brake.threshold, deliveries: open.length }, 'invalid-request brake on; holding deliveries');
+    // Looked at again soon: the count may fall sooner than the window says (an admin fixed the cause).
     remaining.wait(
       open.map((r) => r.id),
-      brake.retryAfterMs,
+      Math.min(brake.retryAfterMs, BRAKE_RECHECK_MS),
     );
     return;
   }
