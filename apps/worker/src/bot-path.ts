@@ -251,7 +251,7 @@ async function deliverPosts(
   const slots = await Promise.all(candidates.map((c) => deps.limiter.reserveSlot(c.channelId)));
   const saturated = new Map<string, number>();
   const singles: { row: Row; subject: PostSubject; channelId: string; slot: string | null }[] = [];
-  const sends: Send[] = [];
+  const leaders: typeof singles = [];
   const unused: Promise<void>[] = [];
   for (const [i, { row, subject, channelId }] of candidates.entries()) {
     const { waitMs, remaining: left, slot } = slots[i]!;
@@ -267,32 +267,36 @@ async function deliverPosts(
     const resend = row.batch_id === row.id;
     // Threads route posts to other channels, so batching is off while they are on.
     const floodBatching = deps.batching !== false && !settings.threadsEnabled && channelId === row.target_key;
-    if (!resend && !(floodBatching && (data.backlog === true || left === 0))) {
-      singles.push({ row, subject, channelId, slot });
-      continue;
-    }
-    const members = resend ? await ledger.batchMembers(deps.db.pool, row.id) : await claimBatch(deps, row);
-    if (!members.includes(row.id)) {
-      // Another leader took it in the meantime: that leader sends it.
-      unused.push(deps.limiter.release(channelId, slot));
-      continue;
-    }
-    const send = await formBatch(deps, row, subject, channelId, slot, members, format, result, remaining);
-    if (send) sends.push(send);
+    if (resend || (floodBatching && (data.backlog === true || left === 0))) leaders.push({ row, subject, channelId, slot });
+    else singles.push({ row, subject, channelId, slot });
   }
   await Promise.all(unused);
 
+  // Posts on their own first (one UPDATE for all); then the leaders, which
+  // claim the oldest posts of their channel that are still unclaimed.
+  const sends: Send[] = [];
   if (singles.length > 0) {
-    const claimed = new Set(await ledger.claim(deps.db.pool, singles.map((s) => s.row.id)));
-    for (const s of singles) {
-      if (claimed.has(s.row.id)) {
-        const body = format(s.subject);
-        sends.push({ leader: s.row, channelId: s.channelId, slot: s.slot, body, members: [{ row: s.row, embedIndex: 0, body, subject: s.subject }] });
+    const claimed = new Set(await ledger.claim(deps.db.pool, singles.map((p) => p.row.id)));
+    for (const p of singles) {
+      if (claimed.has(p.row.id)) {
+        const body = format(p.subject);
+        sends.push({ leader: p.row, channelId: p.channelId, slot: p.slot, body, members: [{ row: p.row, embedIndex: 0, body, subject: p.subject }] });
       } else {
         // Taken by a flood batch leader in the meantime: that leader posts it.
-        await deps.limiter.release(s.channelId, s.slot);
+        await deps.limiter.release(p.channelId, p.slot);
       }
     }
+  }
+  for (const p of leaders) {
+    // A leader retried after a failure resends its batch exactly as it was claimed.
+    const members = p.row.batch_id === p.row.id ? await ledger.batchMembers(deps.db.pool, p.row.id) : await claimBatch(deps, p.row);
+    if (!members.includes(p.row.id)) {
+      // Another leader took it in the meantime: that leader sends it.
+      await deps.limiter.release(p.channelId, p.slot);
+      continue;
+    }
+    const send = await formBatch(deps, p.row, p.subject, p.channelId, p.slot, members, format, result, remaining);
+    if (send) sends.push(send);
   }
   if (sends.length === 0) return;
 

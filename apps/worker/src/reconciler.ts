@@ -57,12 +57,26 @@ export class Reconciler {
     const hooks = new Set<string>();
     // A batched delivery is sent by its batch leader's job.
     for (const d of deliveries) (d.target === 'webhook' ? hooks : bot).add(d.target === 'webhook' ? d.id : (d.batchId ?? d.id));
+    // A bot job carries several rows and keeps the ones that must wait (a
+    // rate limit, a backoff): a row in a live job has its job, whatever its id.
+    if (bot.size > 0) for (const id of await this.#rowsInLiveJobs()) bot.delete(id);
     const options = { retry: this.#o.retry, ifAbsent: true };
     const added =
       (await enqueue(this.#o.botQueue, JOBS.deliverBot, [...bot].map((id) => ({ data: { deliveryIds: [id] }, jobId: deliveryJobId(id) })), options)) +
       (await enqueue(this.#o.webhookQueue, JOBS.deliverWebhook, [...hooks].map((id) => ({ data: { deliveryId: id }, jobId: deliveryJobId(id) })), options));
     if (added > 0) this.#o.log.warn({ deliveries: added }, 'reconciler re-enqueued unfinished work');
     return { deliveries: added };
+  }
+
+  /** Ledger ids carried by the bot queue's live jobs (waiting, delayed, active). */
+  async #rowsInLiveJobs(): Promise<Set<string>> {
+    const jobs = await this.#o.botQueue.getJobs(['active', 'waiting', 'delayed', 'prioritized', 'paused']);
+    const ids = new Set<string>();
+    for (const job of jobs) {
+      const data = JOBS.deliverBot.schema.safeParse(job?.data);
+      if (data.success) for (const id of data.data.deliveryIds) ids.add(id);
+    }
+    return ids;
   }
 
   async close(): Promise<void> {

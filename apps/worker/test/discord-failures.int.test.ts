@@ -82,7 +82,8 @@ describe('edits', () => {
     const [edit] = await settled('problem_report_status_changed', pr.id);
     expect(edit).toMatchObject({ status: 'delivered', discordMessageId: inThread.id, attempts: 1 });
     expect(stack.sim.messages(thread.id).find((m) => m.id === inThread.id)?.edited_timestamp).toBeTruthy();
-    expect(stack.sim.snapshot().channels.find((c) => c.id === thread.id)?.thread_metadata?.archived).toBe(false);
+    const threadView = stack.sim.snapshot().channels.find((c) => c.id === thread.id) as { thread_metadata?: { archived?: boolean } } | undefined;
+    expect(threadView?.thread_metadata?.archived).toBe(false);
   });
 
   it('30046 (too many edits to an old message) is recorded with its reason, not retried', async () => {
