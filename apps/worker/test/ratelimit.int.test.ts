@@ -6,7 +6,7 @@
  * every other wait is for a condition.
  */
 import { afterEach, expect, it } from 'vitest';
-import { createLogEntry, createMachine, updateSettings } from '@flipfix/db';
+import { createMachine, updateSettings } from '@flipfix/db';
 import { embedsOf, startStack, waitFor, type Stack } from './harness';
 
 let stack: Stack | undefined;

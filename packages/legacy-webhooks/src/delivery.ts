@@ -79,7 +79,7 @@ export function createWebhookProcessor(deps: WebhookDeliveryDeps) {
     const { deliveryId } = parseJob(JOBS.deliverWebhook, job);
     const delivery = await loadDelivery(deps.db, deliveryId);
     // The ledger is checked before anything is sent: a repeated job is a no-op.
-    if (!delivery || delivery.target !== 'webhook' || (delivery.status !== 'pending' && delivery.status !== 'sending')) return 'already-done';
+    if (delivery?.target !== 'webhook' || (delivery.status !== 'pending' && delivery.status !== 'sending')) return 'already-done';
     const log = deps.log.child({ deliveryId: delivery.id, eventId: delivery.eventId, type: delivery.event.type, endpointId: delivery.targetKey });
     const skip = async (reason: string): Promise<'skipped'> => {
       await ledger.skipped(deps.db.pool, [delivery.id], reason);
