@@ -43,6 +43,8 @@ export interface RecentFailure {
   target: string;
   targetKey: string;
   reason: string;
+  /** `permanent:<what>` (token, channel, permission, webhook, body…). */
+  errorClass: string | null;
   at: Date;
 }
 
@@ -251,9 +253,15 @@ export class HealthService {
       ),
       this.#recentFailures(),
     ]);
+    // The channel answers a lookup, but posts to it fail for good (the bot may
+    // see it yet lack Send Messages): for delivery, it is unreachable.
+    const refused = recentFailures.items.find(
+      (f) => f.target === 'bot' && f.targetKey === channelId && (f.errorClass === 'permanent:permission' || f.errorClass === 'permanent:channel'),
+    );
+    const reachable = channel.ok && refused === undefined;
     return {
       token: { ...token, ...(botUser === undefined ? {} : { botUser }) },
-      channel: { ...channel, channelId },
+      channel: { ...channel, ...(reachable ? {} : { ok: false }), ...(channel.ok && refused ? { message: `default channel ${channelId}: ${refused.reason}` } : {}), channelId },
       recentFailures,
     };
   }
@@ -263,9 +271,9 @@ export class HealthService {
     try {
       // A permanent failure stops mattering once a later delivery to the same target succeeded.
       const rows = await this.#deps.db.prisma.$queryRaw<
-        { id: string; target: string; target_key: string; last_error: string | null; updated_at: Date }[]
+        { id: string; target: string; target_key: string; last_error: string | null; error_class: string | null; updated_at: Date }[]
       >`
-        SELECT d.id, d.target, d.target_key, d.last_error, d.updated_at
+        SELECT d.id, d.target, d.target_key, d.last_error, d.error_class, d.updated_at
         FROM deliveries d
         WHERE d.status = 'failed' AND d.error_class LIKE 'permanent%' AND d.updated_at >= ${since}
           AND NOT EXISTS (
@@ -279,6 +287,7 @@ export class HealthService {
         target: r.target,
         targetKey: r.target_key,
         reason: r.last_error ?? 'failed',
+        errorClass: r.error_class,
         at: r.updated_at,
       }));
       const first = items[0];

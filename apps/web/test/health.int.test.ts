@@ -57,9 +57,11 @@ describe('/health with Discord', () => {
     const machine = await web.db.prisma.machine.create({ data: { name: 'Health Machine' } });
     const report = await web.db.prisma.problemReport.create({ data: { machineId: machine.id, description: 'x' } });
     const event = await web.db.prisma.outboxEvent.findFirstOrThrow({ where: { entityType: 'problem_report', entityId: report.id } });
-    const reason = `the bot lacks Send Messages / Embed Links in channel ${sim.channelId} (50013)`;
+    // A channel configured for one event type, not the default channel.
+    const channelId = '1100000000000000777';
+    const reason = `the bot lacks Send Messages / Embed Links in channel ${channelId} (50013)`;
     await web.db.prisma.delivery.create({
-      data: { eventId: event.id, target: 'bot', targetKey: sim.channelId, status: 'failed', lastError: reason, errorClass: 'permanent:permission' },
+      data: { eventId: event.id, target: 'bot', targetKey: channelId, status: 'failed', lastError: reason, errorClass: 'permanent:permission' },
     });
     // Delivery still works: degraded, 200, with the reason.
     const degraded = await health();
@@ -71,9 +73,22 @@ describe('/health with Discord', () => {
 
     const later = await web.db.prisma.outboxEvent.create({ data: { type: 'log_entry_created', entityType: 'log_entry', entityId: 1 } });
     await web.db.prisma.delivery.create({
-      data: { eventId: later.id, target: 'bot', targetKey: sim.channelId, status: 'delivered', deliveredAt: new Date(Date.now() + 1000) },
+      data: { eventId: later.id, target: 'bot', targetKey: channelId, status: 'delivered', deliveredAt: new Date(Date.now() + 1000) },
     });
     expect((await health()).body.status).toBe('ok');
+  });
+
+  it('posts refused in the default channel make it unreachable: down (503)', async () => {
+    const event = await web.db.prisma.outboxEvent.create({ data: { type: 'log_entry_created', entityType: 'log_entry', entityId: 2 } });
+    const reason = `the bot lacks Send Messages / Embed Links in channel ${sim.channelId} (50013)`;
+    const row = await web.db.prisma.delivery.create({
+      data: { eventId: event.id, target: 'bot', targetKey: sim.channelId, status: 'failed', lastError: reason, errorClass: 'permanent:permission' },
+    });
+    const down = await health();
+    expect(down.status).toBe(503);
+    expect(down.body.reasons).toContain(`default channel ${sim.channelId}: ${reason}`);
+    await web.db.prisma.delivery.delete({ where: { id: row.id } });
+    expect((await health()).status).toBe(200);
   });
 
   it('one failing webhook endpoint makes it degraded (200), never down', async () => {
