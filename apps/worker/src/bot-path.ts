@@ -38,7 +38,7 @@ import {
   postMessage,
   unarchiveThread,
 } from '@flipfix/discord';
-import { type AfterPostContext, type Decision, type InvalidRequestBrake, applyDecision, attemptOf, decide, DISCORD_CODES } from '@flipfix/engine';
+import { type AfterPostContext, attemptOf, type Decision, DISCORD_CODES, handleFailure, type InvalidRequestBrake } from '@flipfix/engine';
 import type { EntityType, EventType, PostSubject } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
 import { type BotDeliveryJob, DELIVERY_JOB_MAX, JOBS, parseJob } from '@flipfix/queue';
@@ -455,24 +455,11 @@ async function fail(
   result: BotRunResult,
   remaining: Remaining,
 ): Promise<void> {
-  const { attempt, maxAttempts } = attemptOf(job);
-  const decision = decide(failure, attempt, maxAttempts);
-  await applyDecision(
-    {
-      db: deps.db.pool,
-      limiter: deps.limiter,
-      metrics: deps.metrics,
-      log: deps.log.child({ deliveryId: ids[0], attempt, of: maxAttempts }),
-      target: 'bot',
-      resetToken: () => {
-        for (const client of deps.posters) client.setToken(deps.botToken);
-      },
-    },
-    decision,
-    failure,
-    ids,
-    scope,
-  );
+  const resetToken = () => {
+    for (const client of deps.posters) client.setToken(deps.botToken);
+  };
+  const log = deps.log.child({ deliveryId: ids[0] });
+  const decision = await handleFailure({ db: deps.db.pool, limiter: deps.limiter, metrics: deps.metrics, log, target: 'bot', resetToken }, failure, attemptOf(job), ids, scope);
   if (decision.ledger.transition === 'failed') result.failed += ids.length;
   if (decision.ledger.transition === 'skipped') result.skipped += ids.length;
   remaining.follow(decision, ids);

@@ -11,7 +11,7 @@ import { createDiscordRest, formatPost, messageEmbedsLength, nonceFor, postMessa
 import { InvalidRequestBrake } from '@flipfix/engine';
 import { deliveryJobId, enqueue, JOBS } from '@flipfix/queue';
 import { Redis } from 'ioredis';
-import { BASE_URL, deliveriesOf, embedsOf, NO_RATE_LIMITS, REDIS_URL, startStack, waitFor, type Stack } from './harness';
+import { BASE_URL, deliveriesOf, embedsOf, NO_RATE_LIMITS, REDIS_URL, startStack, waitFor, settledDeliveries, type Stack } from './harness';
 
 const BRAKE_AT = 50;
 let stack: Stack;
@@ -34,15 +34,7 @@ beforeEach(() => {
   stack.sim.clearFaults();
 });
 
-async function settled(type: string, entityId: number) {
-  return waitFor(
-    async () => {
-      const rows = await deliveriesOf(stack.db, { type, entityId });
-      return rows.length > 0 && rows.every((r) => r.status !== 'pending' && r.status !== 'sending') ? rows : undefined;
-    },
-    { what: `${type} #${entityId} settled` },
-  );
-}
+const settled = (type: string, entityId: number) => settledDeliveries(stack.db, type, entityId);
 const rest = () => createDiscordRest({ token: stack.sim.token, apiUrl: stack.sim.apiUrl });
 const subjectOf = async (id: number) =>
   (await loadPostSubject(stack.db.prisma, { type: 'problem_report_created', entityType: 'problem_report', entityId: id }, BASE_URL))!;

@@ -25,7 +25,7 @@ import type { REST } from '@discordjs/rest';
 import { DelayedError, type Job, Queue, Worker, type WorkerOptions } from 'bullmq';
 import { type Db, ledger, loadPostSubject, type NotifySettings, type OutboxEvent } from '@flipfix/db';
 import { classifyDiscordError, type DigestItem, formatDigest, nonceFor, postMessage } from '@flipfix/discord';
-import { applyDecision, attemptOf, decide, type DeliveryMetrics, finishJob, type RateLimiter } from '@flipfix/engine';
+import { attemptOf, type DeliveryMetrics, finishJob, handleFailure, type RateLimiter } from '@flipfix/engine';
 import type { EntityType, EventType } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
 import { deliveryJobId, enqueue, JOBS, parseJob, QUEUES, type RetryPolicy } from '@flipfix/queue';
@@ -245,10 +245,9 @@ export class Digests {
       messageId = (await postMessage(this.#o.rest, channelId, body, { nonce: nonceFor(`digest:${batchId}`) })).id;
     } catch (err) {
       // The one decision every path takes; held rows stay held until it is posted or given up.
-      const failure = classifyDiscordError(err);
-      const { attempt, maxAttempts } = job ? attemptOf(job) : { attempt: 1, maxAttempts: this.#o.retry.attempts };
-      const decision = decide(failure, attempt, maxAttempts);
-      await applyDecision({ db: pool, limiter: this.#o.limiter, metrics: this.#o.metrics, log, target: 'bot' }, decision, failure, included, channelId);
+      const position = job ? attemptOf(job) : { attempt: 1, maxAttempts: this.#o.retry.attempts };
+      const applyDeps = { db: pool, limiter: this.#o.limiter, metrics: this.#o.metrics, log, target: 'bot' as const };
+      const decision = await handleFailure(applyDeps, classifyDiscordError(err), position, included, channelId);
       if (!job) throw err;
       await finishJob(job, token, decision.job, decision.ledger.reason);
       return 'failed';

@@ -7,7 +7,7 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { ledger, type Queryable } from '@flipfix/db';
 import type { DiscordFailure } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
-import type { Decision, JobAction } from './decide';
+import { type Decision, decide, type JobAction } from './decide';
 
 /** What {@link applyDecision} writes to. */
 export interface ApplyDeps {
@@ -63,6 +63,23 @@ export async function finishJob(job: Job, token: string | undefined, action: Job
   }
   if (action.kind === 'retry') throw new Error(reason);
   if (action.kind === 'fail') throw new UnrecoverableError(reason);
+}
+
+/**
+ * The whole of a failed send, as every path handles it: decides on
+ * `failure` at this attempt, carries the decision out for `ids`, and returns
+ * it so the caller can end (or keep) its job accordingly.
+ */
+export async function handleFailure(
+  deps: ApplyDeps,
+  failure: DiscordFailure,
+  position: { attempt: number; maxAttempts: number },
+  ids: readonly string[],
+  scope: string,
+): Promise<Decision> {
+  const decision = decide(failure, position.attempt, position.maxAttempts);
+  await applyDecision({ ...deps, log: deps.log.child({ attempt: position.attempt, of: position.maxAttempts }) }, decision, failure, ids, scope);
+  return decision;
 }
 
 /** This run's attempt number (1-based) and how many the job has. */

@@ -4,7 +4,7 @@
  * invalid-request brake, and the contracts between the worker and its
  * extensions. The ledger's transitions live in `@flipfix/db` (`ledger`).
  */
-export { applyDecision, attemptOf, finishJob, type ApplyDeps } from './apply';
+export { applyDecision, attemptOf, finishJob, handleFailure, type ApplyDeps } from './apply';
 export {
   countInvalidRequests,
   DEFAULT_BRAKE_THRESHOLD,

@@ -27,11 +27,10 @@ import {
   type WebhookRef,
 } from '@flipfix/discord';
 import {
-  applyDecision,
   attemptOf,
-  decide,
   type DeliveryMetrics,
   finishJob,
+  handleFailure,
   type InvalidRequestBrake,
   type RateLimiter,
   type WorkerContext,
@@ -127,23 +126,10 @@ export function createWebhookProcessor(deps: WebhookDeliveryDeps) {
     } catch (err) {
       const raw = classifyDiscordError(err);
       const failure: DiscordFailure = { ...raw, reason: redact(raw.reason, ref.token) };
-      const { attempt, maxAttempts } = attemptOf(job);
-      const decision = decide(failure, attempt, maxAttempts);
-      await applyDecision(
-        {
-          db: deps.db.pool,
-          limiter: deps.limiter,
-          metrics: deps.metrics,
-          log: log.child({ webhookId: ref.id, attempt, of: maxAttempts }),
-          target: 'webhook',
-          // Discord asks that a deleted webhook (10015) or a bad token (50027) is not called again.
-          disableWebhook: (reason) => disableWebhookEndpoint(deps.db.prisma, delivery.targetKey, reason),
-        },
-        decision,
-        failure,
-        [delivery.id],
-        webhookScope(ref.id),
-      );
+      // Discord asks that a deleted webhook (10015) or a bad token (50027) is not called again.
+      const disableWebhook = (reason: string) => disableWebhookEndpoint(deps.db.prisma, delivery.targetKey, reason);
+      const applyDeps = { db: deps.db.pool, limiter: deps.limiter, metrics: deps.metrics, log: log.child({ webhookId: ref.id }), target: 'webhook' as const, disableWebhook };
+      const decision = await handleFailure(applyDeps, failure, attemptOf(job), [delivery.id], webhookScope(ref.id));
       // The reason is already scrubbed.
       await finishJob(job, token, decision.job, decision.ledger.reason);
       return decision.ledger.transition === 'skipped' ? 'skipped' : 'failed';
