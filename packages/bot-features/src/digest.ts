@@ -186,10 +186,11 @@ export class Digests {
         await job.moveToDelayed(due, token);
         throw new DelayedError();
       }
-      await prisma.delivery.updateMany({
-        where: { id: { in: waiting.map((w) => w.id) }, status: 'held', digestBatch: null },
-        data: { digestBatch: first.id },
-      });
+      await ledger.claimDigest(
+        pool,
+        waiting.map((w) => w.id),
+        first.id,
+      );
       claimed = { digestBatch: first.id };
     }
     const batchId = claimed.digestBatch!;

@@ -189,6 +189,20 @@ export const ledger = {
     );
   },
 
+  /**
+   * Claims held rows for one digest message (`digest_batch` = `batchId`, its
+   * oldest row's id); they stay held until it is posted. A row already in a
+   * digest batch is left out.
+   */
+  async claimDigest(db: Queryable, deliveryIds: readonly string[], batchId: string): Promise<string[]> {
+    return moved(
+      db,
+      `UPDATE deliveries SET digest_batch = $2::uuid, updated_at = now()
+        WHERE id = ANY($1::uuid[]) AND status = 'held' AND digest_batch IS NULL RETURNING id`,
+      [ids(deliveryIds), batchId],
+    );
+  },
+
   /** Counts an attempt at posting held rows (a digest); they stay held until it is posted. */
   async countDigestAttempt(db: Queryable, deliveryIds: readonly string[]): Promise<void> {
     await db.query(
