@@ -133,8 +133,17 @@ class Remaining {
     this.retryReason = reason;
   }
 
-  /** Adds a decision's job action for the rows it covers. */
+  /** Rows this run finished (sent, or decided for good): nothing remains for them. */
+  done(ids: Iterable<string>): void {
+    for (const id of ids) {
+      this.waiting.delete(id);
+      this.retrying.delete(id);
+    }
+  }
+
+  /** Adds a decision's job action for the rows it covers (and only that). */
   follow(decision: Decision, ids: readonly string[]): void {
+    this.done(ids);
     if (decision.job.kind === 'delay') this.wait(ids, decision.job.ms);
     else if (decision.job.kind === 'retry') this.retry(ids, decision.ledger.reason);
   }
@@ -363,6 +372,8 @@ async function deliverPosts(
   }
   if (delivered.length > 0) {
     await ledger.delivered(deps.db.pool, delivered);
+    // A flood batch may have carried rows this job was keeping to wait.
+    remaining.done(delivered.map((d) => d.id));
     result.delivered += delivered.length;
     for (const p of posted) {
       for (const m of p.send.members) deps.metrics.observeDelivered('bot', m.row.event_created_at, p.callMs);

@@ -47,9 +47,15 @@ it('a rate-limited channel does not block the others: its backlog waits as delay
     },
     { what: 'backlog delayed, no slot held' },
   );
-  const pending = await s.db.prisma.delivery.count({ where: { status: 'pending', targetKey: s.sim.channelId } });
-  expect(pending).toBe(20 - embedsIn(s, s.sim.channelId));
-  expect(pending).toBeGreaterThan(0);
+  const pending = await s.db.prisma.delivery.findMany({ where: { status: 'pending', targetKey: s.sim.channelId }, select: { id: true } });
+  expect(pending.length).toBe(20 - embedsIn(s, s.sim.channelId));
+  expect(pending.length).toBeGreaterThan(0);
+  // The waiting posts wait in the job that brought them: no post crossed the queue a second time.
+  const busy = new Set((await s.db.prisma.delivery.findMany({ where: { targetKey: s.sim.channelId }, select: { id: true } })).map((d) => d.id));
+  const jobs = await s.worker.queues.bot.getJobs(['waiting', 'active', 'delayed', 'completed', 'failed']);
+  const carrying = jobs.filter((j) => (j.data.deliveryIds as string[]).some((id) => busy.has(id)));
+  expect(carrying).toHaveLength(1);
+  expect(new Set(carrying[0]!.data.deliveryIds as string[])).toEqual(new Set(pending.map((d) => d.id)));
   expect(s.sim.stats().rateLimited).toBe(0);
 }, 40_000);
 
