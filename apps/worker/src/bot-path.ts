@@ -38,7 +38,7 @@ import {
   postMessage,
   unarchiveThread,
 } from '@flipfix/discord';
-import { type AfterPostContext, attemptOf, type BrakeState, type Decision, DISCORD_CODES, handleFailure, type InvalidRequestBrake } from '@flipfix/engine';
+import { type AfterPostContext, attemptOf, type Decision, DISCORD_CODES, handleFailure, type InvalidRequestBrake } from '@flipfix/engine';
 import type { EntityType, EventType, PostSubject } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
 import { type BotDeliveryJob, DELIVERY_JOB_MAX, JOBS, parseJob } from '@flipfix/queue';
@@ -82,8 +82,6 @@ export interface BotRunResult {
 
 /** How long a job waits before looking at the invalid-request brake again. */
 const BRAKE_RECHECK_MS = 5000;
-/** How long one reading of the brake (a Redis round trip) serves this process's jobs. */
-const BRAKE_READ_MS = 1000;
 
 interface Row {
   id: string;
@@ -155,19 +153,6 @@ export function createBotProcessor(deps: BotPathDeps) {
   let turn = 0;
   const nextPoster = () => deps.posters[turn++ % deps.posters.length]!;
   const inFlight = new Semaphore(deps.maxInFlight ?? 100);
-  // The brake is read at most once a second per process, not once per job.
-  let brakeRead: { at: number; state: Promise<BrakeState> } | null = null;
-  const brake = (): Promise<BrakeState> => {
-    const now = Date.now();
-    if (brakeRead === null || now - brakeRead.at >= BRAKE_READ_MS) {
-      const state = deps.brake.state();
-      brakeRead = { at: now, state };
-      state.catch(() => {
-        brakeRead = null;
-      });
-    }
-    return brakeRead.state;
-  };
   return async (job: Job, token?: string): Promise<BotRunResult> => {
     const data = parseJob(JOBS.deliverBot, job);
     const result: BotRunResult = { delivered: 0, skipped: 0, failed: 0, waiting: 0 };
@@ -175,7 +160,7 @@ export function createBotProcessor(deps: BotPathDeps) {
     const weight = Math.min(data.deliveryIds.length, deps.maxInFlight ?? 100);
     await inFlight.acquire(weight);
     try {
-      await run(deps, brake, nextPoster, job, data, result, remaining);
+      await run(deps, nextPoster, job, data, result, remaining);
     } finally {
       inFlight.release(weight);
     }
@@ -213,7 +198,6 @@ async function subjectsOf(deps: BotPathDeps, rows: readonly Row[]): Promise<(Pos
 
 async function run(
   deps: BotPathDeps,
-  readBrake: () => Promise<BrakeState>,
   nextPoster: () => REST,
   job: Job,
   data: BotDeliveryJob,
@@ -225,7 +209,7 @@ async function run(
   const open = rows.filter((r) => (r.status === 'pending' || r.status === 'sending') && r.target === 'bot' && (r.batch_id === null || r.batch_id === r.id));
   if (open.length === 0) return;
 
-  const brake = await readBrake();
+  const brake = await deps.brake.state();
   if (brake.on) {
     deps.log.warn({ count: brake.count, threshold: brake.threshold, deliveries: open.length }, 'invalid-request brake on; holding deliveries');
     // Looked at again soon: the count may fall sooner than the window says (an admin fixed the cause).
