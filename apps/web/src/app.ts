@@ -80,8 +80,9 @@ export interface AppDeps {
   /** Discord interactions (buttons): the Ed25519 public key and the REST base for follow-ups. */
   interactions?: { publicKey: string; discordApiUrl: string } | undefined;
   /**
-   * Queues beyond the shared catalog that the job dashboard shows too, e.g.
-   * bot-features' digest flush queue (`DIGEST_QUEUE`). The caller opens and closes them.
+   * Queues beyond the shared catalog (`openAllQueues`, which has the digest
+   * queue too) that the job dashboard, /health and /metrics show as well.
+   * The caller opens and closes them.
    */
   dashboardQueues?: readonly Queue[] | undefined;
 }
@@ -101,12 +102,13 @@ export function createApp(deps: AppDeps): express.Application {
     redis,
     queues,
     brake,
+    extraQueues: deps.dashboardQueues,
     discordRest: deps.discordRest,
     discordToken: deps.discordToken,
     defaultChannelId: config.defaultChannelId,
     ...(config.discordCacheMs === undefined ? {} : { discordCacheMs: config.discordCacheMs }),
   });
-  const metrics = new WebMetrics({ db, queues });
+  const metrics = new WebMetrics({ db, queues, extraQueues: deps.dashboardQueues });
   const auth = new AdminAuth({
     redis,
     adminToken: config.adminToken,
