@@ -7,7 +7,7 @@
 import type { REST } from '@discordjs/rest';
 import { Routes } from 'discord-api-types/v10';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '@flipfix/queue';
 import { type Db, getSettings } from '@flipfix/db';
 import { classifyDiscordError } from '@flipfix/discord';
 import type { QUEUES } from '@flipfix/queue';

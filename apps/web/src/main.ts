@@ -2,7 +2,7 @@
  * Web entry point: parses the environment once, connects Postgres, Redis and
  * the queues, serves the app and stops cleanly on SIGINT/SIGTERM.
  */
-import { parseEnv, resolveDiscord, SIM_DEFAULTS } from '@flipfix/config';
+import { parseEnv, resolveDiscord, resolveRedis, SIM_DEFAULTS } from '@flipfix/config';
 import { DIGEST_QUEUE } from '@flipfix/bot-features';
 import { Queue } from 'bullmq';
 import { createDb } from '@flipfix/db';
@@ -29,7 +29,7 @@ if (admin.generated) {
 
 const prefix = env.QUEUE_PREFIX;
 const db = createDb({ databaseUrl: env.DATABASE_URL, max: 10, onError: (err) => log.warn({ err }, 'postgres pool error') });
-const redis = createRedis(env.REDIS_URL, 'producer');
+const redis = createRedis(resolveRedis(env), 'producer');
 redis.on('error', (err) => log.warn({ err }, 'redis error'));
 const queues = openAllQueues(redis, prefix);
 // The digest flush queue lives in bot-features (not the shared catalog); the dashboard shows it too.

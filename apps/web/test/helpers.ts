@@ -6,12 +6,11 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { REST } from '@discordjs/rest';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { DIGEST_QUEUE } from '@flipfix/bot-features';
 import { DEFAULT_REDIS_URL } from '@flipfix/config';
 import { createTestDatabase, type Db } from '@flipfix/db';
 import { createLogger } from '@flipfix/logger';
-import { createRedis, openAllQueues } from '@flipfix/queue';
+import { createRedis, deletePrefix, openAllQueues, type RedisConnection } from '@flipfix/queue';
 import { createApp, type WebConfig } from '../src/app';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -20,20 +19,10 @@ export interface TestWeb {
   url: string;
   db: Db;
   dbUrl: string;
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   queues: ReturnType<typeof openAllQueues>;
   close(): Promise<void>;
-}
-
-/** Deletes every Redis key under `prefix`. */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
 }
 
 export async function startTestWeb(
@@ -48,7 +37,8 @@ export async function startTestWeb(
 ): Promise<TestWeb> {
   const database = options.database ?? (await createTestDatabase());
   const prefix = options.prefix ?? `t-web-${randomBytes(5).toString('hex')}`;
-  const redis = createRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, 'producer');
+  const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const redis = createRedis(redisUrl, 'producer');
   const queues = openAllQueues(redis, prefix);
   const digestQueue = new Queue(DIGEST_QUEUE, { connection: redis, prefix });
   const app = createApp({
@@ -83,7 +73,7 @@ export async function startTestWeb(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([...Object.values(queues), digestQueue].map((q) => q.close()));
-      await deletePrefix(redis, prefix);
+      await deletePrefix(redisUrl, prefix);
       await redis.quit();
       if (!options.database && 'drop' in database) await (database as { drop(): Promise<void> }).drop();
     },

@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import { createBotFeatures } from '@flipfix/bot-features';
-import { parseEnv, resolveDiscord } from '@flipfix/config';
+import { parseEnv, resolveDiscord, resolveRedis } from '@flipfix/config';
 import { withLegacyWebhooks } from '@flipfix/legacy-webhooks';
 import { createLogger } from '@flipfix/logger';
 import { WorkerEnv } from './env';
@@ -23,7 +23,7 @@ const log = createLogger({
 const metrics = new Metrics({ defaultMetrics: true });
 const worker = await startWorker({
   databaseUrl: env.DATABASE_URL,
-  redisUrl: env.REDIS_URL,
+  redis: resolveRedis(env),
   prefix: env.QUEUE_PREFIX,
   baseUrl: env.APP_BASE_URL,
   discord: { token: discord.botToken, apiUrl: discord.apiUrl, channelId: discord.channelId, timeoutMs: env.DISCORD_TIMEOUT_MS },

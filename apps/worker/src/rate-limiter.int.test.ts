@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { SharedRateLimiter } from './rate-limiter';
 
@@ -53,5 +53,46 @@ describe('SharedRateLimiter (Redis)', () => {
     const rl = limiter(undefined, { global: null, defaultChannel: null });
     const grants = await Promise.all(Array.from({ length: 100 }, () => rl.reserve('chan')));
     expect(grants.every((w) => w === 0)).toBe(true);
+  });
+});
+
+describe('SharedRateLimiter across hosts whose clocks disagree', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('grants one window to three hosts skewed by -2 s, 0 and +2 s, and no more', async () => {
+    const prefix = `test-rl-${randomUUID()}`;
+    const hosts = [-2000, 0, 2000].map((skewMs) => ({ skewMs, rl: limiter(prefix, { defaultChannel: { limit: 5, windowMs: 5000 } }) }));
+    const realNow = Date.now.bind(Date);
+    let grants = 0;
+    const waits: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const host = hosts[i % 3]!;
+      // Each "host" sees its own wall clock while it reserves.
+      vi.spyOn(Date, 'now').mockImplementation(() => realNow() + host.skewMs);
+      const wait = await host.rl.reserve('chan');
+      vi.restoreAllMocks();
+      if (wait === 0) grants++;
+      else waits.push(wait);
+    }
+    expect(grants).toBe(5);
+    // Every refusal names the same remaining window, whichever host asked.
+    expect(Math.max(...waits) - Math.min(...waits)).toBeLessThan(1000);
+    expect(Math.min(...waits)).toBeGreaterThan(3500);
+  });
+
+  it('a 429 block lasts retry_after for every host, whatever its clock', async () => {
+    const prefix = `test-rl-${randomUUID()}`;
+    const early = limiter(prefix, { marginMs: 0 });
+    const late = limiter(prefix, { marginMs: 0 });
+    const realNow = Date.now.bind(Date);
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 2000);
+    await early.block('chan', 1500);
+    vi.restoreAllMocks();
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow() - 2000);
+    const wait = await late.reserve('chan');
+    expect(wait).toBeGreaterThan(1000);
+    expect(wait).toBeLessThanOrEqual(1500);
   });
 });

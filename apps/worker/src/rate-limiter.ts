@@ -8,8 +8,15 @@
  * whose size and length are learned from Discord's X-RateLimit headers. A
  * caller that gets no slot is told how long to wait and re-queues its job as
  * delayed, so no worker slot is held while waiting.
+ *
+ * Time is Redis's, never the caller's: every script reads the server clock
+ * (TIME), so workers on hosts whose clocks disagree by seconds still share
+ * one timeline and cannot overshoot a window. All keys sit under the
+ * deployment's hash-tagged prefix (`{flipfix}:rl:…`), so on Redis Cluster
+ * the reserve script's four keys are in one slot.
  */
-import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import type { RedisConnection } from '@flipfix/queue';
 
 export interface WindowLimit {
   limit: number;
@@ -17,7 +24,7 @@ export interface WindowLimit {
 }
 
 export interface RateLimiterOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keyPrefix: string;
   /** Discord's documented global limit: 50 requests per second per bot. */
   global?: WindowLimit | null;
@@ -26,22 +33,26 @@ export interface RateLimiterOptions {
    * allows about 5 messages per 5 s per channel.
    */
   defaultChannel?: WindowLimit | null;
-  /** Extra time added to every window, for clock and network skew. */
+  /** Extra time added to every window, for network jitter between us, Redis and Discord. */
   marginMs?: number;
 }
 
+/** The server's clock in milliseconds (scripts are replicated by effect, so TIME is allowed). */
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
 // KEYS[1] = global log, KEYS[2] = channel log, KEYS[3] = channel limit hash, KEYS[4] = global limit hash
-// ARGV: now, member, gLimit, gWindow, defLimit, defWindow, margin
+// ARGV: member, gLimit, gWindow, defLimit, defWindow, margin
 // Returns {0, slots left in the channel window (-1: unlimited)} when both
 // slots were reserved, else {milliseconds to wait, -1}.
-const RESERVE = `
-local now = tonumber(ARGV[1])
-local member = ARGV[2]
-local gLimit = tonumber(ARGV[3])
-local gWindow = tonumber(ARGV[4])
-local margin = tonumber(ARGV[7])
-local cLimit = tonumber(redis.call('HGET', KEYS[3], 'limit') or ARGV[5])
-local cWindow = tonumber(redis.call('HGET', KEYS[3], 'window') or ARGV[6])
+const RESERVE = `${NOW}
+local member = ARGV[1]
+local gLimit = tonumber(ARGV[2])
+local gWindow = tonumber(ARGV[3])
+local margin = tonumber(ARGV[6])
+local cLimit = tonumber(redis.call('HGET', KEYS[3], 'limit') or ARGV[4])
+local cWindow = tonumber(redis.call('HGET', KEYS[3], 'window') or ARGV[5])
 local blockedUntil = math.max(
   tonumber(redis.call('HGET', KEYS[3], 'blockedUntil') or '0'),
   tonumber(redis.call('HGET', KEYS[4], 'blockedUntil') or '0'))
@@ -76,6 +87,29 @@ end
 return {0, left}
 `;
 
+// KEYS[1] = global log, KEYS[2] = channel log; ARGV[1] = member. Re-times a
+// reserved slot to now, if it is still logged.
+const SETTLE = `${NOW}
+redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+redis.call('ZADD', KEYS[2], 'XX', now, ARGV[1])
+return now
+`;
+
+// KEYS[1] = limit hash; ARGV[1] = block for this many ms (margin included).
+const BLOCK = `${NOW}
+local untilMs = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('HGET', KEYS[1], 'blockedUntil') or '0')
+if untilMs > current then redis.call('HSET', KEYS[1], 'blockedUntil', untilMs) end
+redis.call('PEXPIRE', KEYS[1], 86400000)
+return untilMs
+`;
+
+interface LimiterCommands {
+  flipfixReserve(...args: (string | number)[]): Promise<[number, number]>;
+  flipfixSettle(...args: string[]): Promise<number>;
+  flipfixBlock(...args: (string | number)[]): Promise<number>;
+}
+
 /** What Discord's headers said about a route, as @flipfix/discord reports it. */
 export interface ObservedLimit {
   limit: number;
@@ -85,7 +119,7 @@ export interface ObservedLimit {
 
 /** Shared, cross-process view of Discord's rate limits. */
 export class SharedRateLimiter {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
   readonly #global: WindowLimit | null;
   readonly #default: WindowLimit | null;
@@ -99,6 +133,12 @@ export class SharedRateLimiter {
     this.#default = options.defaultChannel === undefined ? { limit: 5, windowMs: 5000 } : options.defaultChannel;
     this.#margin = options.marginMs ?? 100;
     this.#redis.defineCommand('flipfixReserve', { numberOfKeys: 4, lua: RESERVE });
+    this.#redis.defineCommand('flipfixSettle', { numberOfKeys: 2, lua: SETTLE });
+    this.#redis.defineCommand('flipfixBlock', { numberOfKeys: 1, lua: BLOCK });
+  }
+
+  get #commands(): LimiterCommands {
+    return this.#redis as unknown as LimiterCommands;
   }
 
   /**
@@ -115,20 +155,14 @@ export class SharedRateLimiter {
    * caller taking the last slot can make the most of it.
    */
   async reserveSlot(scope: string): Promise<{ waitMs: number; remaining: number | null; slot: string | null }> {
-    const now = Date.now();
-    const member = `${now}-${process.pid}-${++this.#seq}-${Math.random().toString(36).slice(2, 8)}`;
+    const member = `${process.pid}-${++this.#seq}-${randomUUID()}`;
     const g = this.#global;
     const d = this.#default;
-    const result = await (
-      this.#redis as unknown as {
-        flipfixReserve(...args: (string | number)[]): Promise<[number, number]>;
-      }
-    ).flipfixReserve(
+    const result = await this.#commands.flipfixReserve(
       `${this.#prefix}:global`,
       `${this.#prefix}:log:${scope}`,
       `${this.#prefix}:limit:${scope}`,
       `${this.#prefix}:limit:global`,
-      now,
       member,
       g?.limit ?? 0,
       g?.windowMs ?? 0,
@@ -149,18 +183,13 @@ export class SharedRateLimiter {
    */
   async settle(scope: string, slot: string | null): Promise<void> {
     if (slot === null) return;
-    const now = Date.now();
-    await this.#redis
-      .multi()
-      .zadd(`${this.#prefix}:global`, 'XX', now, slot)
-      .zadd(`${this.#prefix}:log:${scope}`, 'XX', now, slot)
-      .exec();
+    await this.#commands.flipfixSettle(`${this.#prefix}:global`, `${this.#prefix}:log:${scope}`, slot);
   }
 
   /** Gives a reserved slot back unused (the request was not sent). */
   async release(scope: string, slot: string | null): Promise<void> {
     if (slot === null) return;
-    await this.#redis.multi().zrem(`${this.#prefix}:global`, slot).zrem(`${this.#prefix}:log:${scope}`, slot).exec();
+    await Promise.all([this.#redis.zrem(`${this.#prefix}:global`, slot), this.#redis.zrem(`${this.#prefix}:log:${scope}`, slot)]);
   }
 
   /** Learns a scope's window from response headers (limit and window length). */
@@ -177,9 +206,6 @@ export class SharedRateLimiter {
 
   /** After a 429: nobody sends into `scope` (or anywhere, when global) until it passes. */
   async block(scope: string | 'global', retryAfterMs: number): Promise<void> {
-    const until = Date.now() + Math.ceil(retryAfterMs) + this.#margin;
-    const key = `${this.#prefix}:limit:${scope}`;
-    await this.#redis.hset(key, { blockedUntil: until });
-    await this.#redis.pexpire(key, 24 * 3600 * 1000);
+    await this.#commands.flipfixBlock(`${this.#prefix}:limit:${scope}`, Math.ceil(retryAfterMs) + this.#margin);
   }
 }

@@ -3,11 +3,11 @@
  * delivery (legacy path) and reconciler, on one Postgres pool and one Redis.
  */
 import { type Queue, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '@flipfix/queue';
 import { createDb, type Db } from '@flipfix/db';
 import { createDiscordRestPool, onRateLimitHeaders } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
-import { createRedis, DEFAULT_PREFIX, DEFAULT_RETRY, deliveryJobId, ensureJob, JOBS, QUEUES, RouteEventJob, type RetryPolicy, openQueue } from '@flipfix/queue';
+import { createRedis, type RedisTarget, DEFAULT_PREFIX, DEFAULT_RETRY, deliveryJobId, ensureJob, JOBS, QUEUES, RouteEventJob, type RetryPolicy, openQueue } from '@flipfix/queue';
 import { createBotProcessor, type BotDeliveryDeps } from './bot-delivery';
 import { createFastLane, type HandOff } from './fast-lane';
 import { Metrics } from './metrics';
@@ -19,7 +19,8 @@ import { SettingsCache } from './settings-cache';
 
 export interface WorkerOptions {
   databaseUrl: string;
-  redisUrl: string;
+  /** Standalone URL, Sentinel set or Cluster (see `resolveRedis`). */
+  redis: RedisTarget;
   /** BullMQ and rate-limiter key prefix. */
   prefix?: string;
   baseUrl: string;
@@ -84,7 +85,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const log = o.log;
   const metrics = o.metrics ?? new Metrics();
   const db = createDb({ databaseUrl: o.databaseUrl, max: 10 });
-  const redis = createRedis(o.redisUrl, 'worker');
+  const redis = createRedis(o.redis, 'worker');
   const queues = {
     events: openQueue(QUEUES.events, redis, prefix),
     bot: openQueue(QUEUES.bot, redis, prefix),

@@ -43,7 +43,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const prefix = `t${randomUUID().slice(0, 8)}`;
   const workerOptions: WorkerOptions = {
     databaseUrl: tdb.url,
-    redisUrl: REDIS_URL,
+    redis: REDIS_URL,
     prefix,
     baseUrl: BASE_URL,
     discord: { token: sim.token, apiUrl: sim.apiUrl, channelId: sim.channelId, timeoutMs: 5000 },

@@ -23,7 +23,7 @@
 import { createHash } from 'node:crypto';
 import type { REST } from '@discordjs/rest';
 import { DelayedError, type Job, Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '@flipfix/queue';
 import { loadPostSubject, type NotifySettings, type OutboxEvent, type PrismaClient } from '@flipfix/db';
 import { classifyDiscordError, type DigestItem, formatDigest, nonceFor, postMessage } from '@flipfix/discord';
 import type { EntityType, EventType } from '@flipfix/events';

@@ -5,7 +5,7 @@
  */
 import type { REST } from '@discordjs/rest';
 import type { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '@flipfix/queue';
 import type { Db, NotifySettings, OutboxEvent } from '@flipfix/db';
 import { createDiscordRest, onRateLimitHeaders } from '@flipfix/discord';
 import type { EventType, PostSubject } from '@flipfix/events';

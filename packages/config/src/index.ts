@@ -4,6 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { EnvError } from './errors';
+import { RedisEnvShape } from './redis';
+
+export { EnvError };
+export * from './redis';
 
 /** The simulator's development defaults; the simulator and the apps share them. */
 export const SIM_DEFAULTS = {
@@ -22,7 +27,6 @@ export const SIM_DEFAULTS = {
 } as const;
 
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/flipfix';
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord snowflake (17-20 digits)');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
@@ -36,10 +40,8 @@ export const BaseEnv = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
     .default(DEFAULT_DATABASE_URL),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
-    .default(DEFAULT_REDIS_URL),
+  // Which Redis: REDIS_URL, REDIS_SENTINELS + REDIS_SENTINEL_NAME or REDIS_CLUSTER_NODES (see resolveRedis).
+  ...RedisEnvShape,
   APP_BASE_URL: httpUrl.default('http://localhost:3000').transform((u) => u.replace(/\/+$/, '')),
   DISCORD_BOT_TOKEN: z.string().min(1).optional(),
   DISCORD_API_URL: httpUrl.optional(),
@@ -84,10 +86,6 @@ export function resolveDiscord(env: BaseEnv): DiscordTarget {
   };
 }
 
-/** Thrown by {@link parseEnv}; its message lists every bad variable. */
-export class EnvError extends Error {
-  override name = 'EnvError';
-}
 
 /**
  * Parses `source` with `schema`, or throws an {@link EnvError} that names each

@@ -13,7 +13,7 @@
  */
 import type { REST } from '@discordjs/rest';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '@flipfix/queue';
 import { loadPostSubject, type PrismaClient } from '@flipfix/db';
 import type { EntityType, EventType } from '@flipfix/events';
 import {

@@ -3,10 +3,13 @@
  * worker (which consumes) and the web app (which enqueues redeliveries and
  * shows the job dashboard).
  */
-import { Redis, type RedisOptions } from 'ioredis';
 import { type JobsOptions, Queue, type QueueOptions } from 'bullmq';
 import { z } from 'zod';
+import { DEFAULT_KEY_PREFIX } from '@flipfix/config';
 import { EventTypeSchema } from '@flipfix/events';
+import type { RedisConnection } from './connection';
+
+export * from './connection';
 
 /** Queue names. One queue per stage so each has its own concurrency and dashboard row. */
 export const QUEUES = {
@@ -22,8 +25,12 @@ export const QUEUES = {
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-/** Default BullMQ key prefix; tests pass their own so they never share keys. */
-export const DEFAULT_PREFIX = 'flipfix';
+/**
+ * Default key prefix of BullMQ and every other key, hash-tagged (`{flipfix}`)
+ * so that Redis Cluster keeps each script's keys in one slot; tests pass
+ * their own so they never share keys.
+ */
+export const DEFAULT_PREFIX = DEFAULT_KEY_PREFIX;
 
 export const RouteEventJob = z.object({
   eventId: z.uuid(),
@@ -99,32 +106,13 @@ export const JOBS = {
   },
 } as const;
 
-export interface ConnectionOptions {
-  redisUrl: string;
-  /** Key prefix for every queue (tests use a unique one). */
-  prefix?: string;
-}
-
-/**
- * A Redis connection for BullMQ. Workers need `maxRetriesPerRequest: null`
- * (blocking commands); producers fail fast instead of queueing commands forever.
- */
-export function createRedis(redisUrl: string, role: 'worker' | 'producer' = 'producer', extra: RedisOptions = {}): Redis {
-  return new Redis(redisUrl, {
-    maxRetriesPerRequest: role === 'worker' ? null : 3,
-    enableReadyCheck: true,
-    lazyConnect: false,
-    ...extra,
-  });
-}
-
 /** Opens a BullMQ Queue by catalog name on a shared connection. */
-export function openQueue(name: QueueName, connection: Redis, prefix = DEFAULT_PREFIX, extra: Partial<QueueOptions> = {}): Queue {
+export function openQueue(name: QueueName, connection: RedisConnection, prefix = DEFAULT_PREFIX, extra: Partial<QueueOptions> = {}): Queue {
   return new Queue(name, { connection, prefix, ...extra });
 }
 
 /** All queues, for the dashboard and health checks. */
-export function openAllQueues(connection: Redis, prefix = DEFAULT_PREFIX): Record<keyof typeof QUEUES, Queue> {
+export function openAllQueues(connection: RedisConnection, prefix = DEFAULT_PREFIX): Record<keyof typeof QUEUES, Queue> {
   return {
     events: openQueue(QUEUES.events, connection, prefix),
     bot: openQueue(QUEUES.bot, connection, prefix),
@@ -163,24 +151,4 @@ export async function ensureJob(queue: Queue, jobId: string, name: string, data:
   }
   await queue.add(name, data, { ...opts, jobId });
   return true;
-}
-
-/**
- * Deletes every Redis key under `prefix:` (queues, rate-limit windows,
- * sessions of one deployment or one test run). Returns how many it deleted.
- */
-export async function deletePrefix(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-  return deleted;
 }

@@ -12,7 +12,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { type NextFunction, type Request, type Response, Router } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '@flipfix/queue';
 import { z, fieldsOf } from '@flipfix/config';
 import { type Db, getSettings, isAppError, listSettingsAudit, type NotifySettings, type SettingsPatch, updateSettings } from '@flipfix/db';
 import { classifyDiscordError, formatTestMessage, postMessage } from '@flipfix/discord';
