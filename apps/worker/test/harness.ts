@@ -30,6 +30,8 @@ export interface StackOptions {
   sim?: SimOptions;
   /** A Sentinel set or Cluster instead of the standalone REDIS_URL (the prefix is then hash-tagged). */
   redis?: RedisTarget;
+  /** The worker's DATABASE_URL from the test database's (e.g. through PgBouncer). */
+  databaseVia?: (directUrl: string) => string;
   worker?: Partial<WorkerOptions>;
 }
 
@@ -45,7 +47,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const redis = options.redis ?? REDIS_URL;
   const prefix = options.redis ? `{t${randomUUID().slice(0, 8)}}` : `t${randomUUID().slice(0, 8)}`;
   const workerOptions: WorkerOptions = {
-    databaseUrl: tdb.url,
+    databaseUrl: options.databaseVia ? options.databaseVia(tdb.url) : tdb.url,
     redis,
     prefix,
     baseUrl: BASE_URL,
