@@ -12,11 +12,16 @@ export interface WorkerProcess {
   output: string[];
 }
 
-/** Spawns `apps/worker/src/main.ts` with `env`; `ready` resolves on its "worker started" log line. */
-export function spawnWorker(env: Record<string, string>): WorkerProcess {
+/**
+ * Spawns `apps/worker/src/main.ts` with `env`; `ready` resolves on its
+ * "worker started" log line. `preload`: modules to `--import` first (e.g. a
+ * skewed clock).
+ */
+export function spawnWorker(env: Record<string, string>, preload: string[] = []): WorkerProcess {
   // `node --import tsx` (not the tsx CLI, which runs the program in a child
   // process): signals and SIGKILL reach the worker itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps/worker/src/main.ts')], {
+  const imports = [...preload, 'tsx'].flatMap((m) => ['--import', m]);
+  const child = spawn(process.execPath, [...imports, path.join(root, 'apps/worker/src/main.ts')], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', EXIT_WITH_PARENT: '1', ...env },
     // stdin stays open while we live; the worker exits when it closes.

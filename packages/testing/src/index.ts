@@ -5,12 +5,19 @@
  * PgBouncer rigs started from Debian's binaries.
  */
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 
 export * from './wait';
 export * from './processes';
 export * from './redis-rigs';
 export * from './pgbouncer';
+
+/**
+ * Path of a preload that skews a process's wall clock by `CLOCK_SKEW_MS`:
+ * `node --import <SKEWED_CLOCK> …` runs it as if on a host whose clock drifted.
+ */
+export const SKEWED_CLOCK = fileURLToPath(new URL('./skewed-clock.mjs', import.meta.url));
 
 /** Debian's Chromium (`apt-get install -y chromium`); never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium';
