@@ -8,7 +8,7 @@ import type { REST } from '@discordjs/rest';
 import { Routes } from 'discord-api-types/v10';
 import type { Queue } from 'bullmq';
 import type { RedisConnection as Redis } from '@flipfix/queue';
-import { type Db, getSettings } from '@flipfix/db';
+import { type Db, getSettings, listenWorks } from '@flipfix/db';
 import { classifyDiscordError } from '@flipfix/discord';
 import type { QUEUES } from '@flipfix/queue';
 
@@ -48,12 +48,24 @@ export interface HealthReport {
     postgres: CheckResult;
     redis: CheckResult;
     queues: CheckResult & { depths: Partial<Record<keyof typeof QUEUES, QueueDepth>> };
+    /** Whether NOTIFY reaches a LISTEN on this DATABASE_URL (see {@link OutboxListenCheck}). */
+    outboxListen: OutboxListenCheck;
     discord?: {
       token: CheckResult & { botUser?: string };
       channel: CheckResult & { channelId: string };
       recentFailures: CheckResult & { items: RecentFailure[] };
     };
   };
+}
+
+/**
+ * LISTEN through this DATABASE_URL. Behind PgBouncer in transaction mode it
+ * cannot work; the relay then wakes on its poll alone (new events wait up to
+ * one poll interval). Informational: it never makes the status `down`.
+ */
+export interface OutboxListenCheck extends CheckResult {
+  /** true: NOTIFY arrives; false: it does not (polling); null: could not be probed. */
+  listen: boolean | null;
 }
 
 export interface HealthDeps {
@@ -71,6 +83,8 @@ export interface HealthDeps {
   timeoutMs?: number;
   /** Window for "recent" permanent failures. Default 15 min. */
   failureWindowMs?: number;
+  /** How long the LISTEN probe's answer is kept. Default 60 s. */
+  listenCacheMs?: number;
 }
 
 class TimeoutError extends Error {
@@ -102,6 +116,7 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 export class HealthService {
   readonly #deps: HealthDeps;
   #discordCache: { at: number; value: Promise<NonNullable<HealthReport['checks']['discord']>> } | null = null;
+  #listenCache: { at: number; value: Promise<OutboxListenCheck> } | null = null;
 
   constructor(deps: HealthDeps) {
     this.#deps = deps;
@@ -148,7 +163,13 @@ export class HealthService {
       status: reasons.length === 0 ? 'ok' : 'down',
       reasons,
       checkedAt: new Date(),
-      checks: { postgres, redis: redisCheck, queues: queueCheck, ...(discord ? { discord } : {}) },
+      checks: {
+        postgres,
+        redis: redisCheck,
+        queues: queueCheck,
+        outboxListen: await this.#outboxListen(timeoutMs),
+        ...(discord ? { discord } : {}),
+      },
     };
   }
 
@@ -226,6 +247,25 @@ export class HealthService {
       channel: { ...channel, channelId },
       recentFailures,
     };
+  }
+
+  /** The LISTEN probe, cached: it waits up to a second when NOTIFY does not come back. */
+  #outboxListen(timeoutMs: number): Promise<OutboxListenCheck> {
+    const now = Date.now();
+    if (this.#listenCache && now - this.#listenCache.at < (this.#deps.listenCacheMs ?? 60_000)) return this.#listenCache.value;
+    const value = withTimeout(listenWorks(this.#deps.db.pool, Math.min(1000, timeoutMs)), timeoutMs + 1000, 'the LISTEN probe').then(
+      (listen): OutboxListenCheck =>
+        listen
+          ? { ok: true, listen, message: 'LISTEN works: the relay is woken by NOTIFY' }
+          : {
+              ok: true,
+              listen,
+              message: 'LISTEN is unavailable on this connection (a pooler in transaction mode?): the relay polls the outbox instead (about 1 s per event at worst)',
+            },
+      (err: unknown): OutboxListenCheck => ({ ok: true, listen: null, message: `LISTEN not probed: ${errorText(err)}` }),
+    );
+    this.#listenCache = { at: now, value };
+    return value;
   }
 
   async #recentFailures(): Promise<CheckResult & { items: RecentFailure[] }> {

@@ -483,6 +483,7 @@ function healthBody(report: HealthReport): Html {
 ${report.status === 'ok' ? html`<p class="notice ok">Everything answers.</p>` : html`<div class="notice error"><strong>Needs attention:</strong><ul>${report.reasons.map((r) => html`<li>${r}</li>`)}</ul></div>`}
 <div class="card"><ul class="list">
 ${line('Postgres', checks.postgres)}${line('Redis', checks.redis)}${line('Queues', checks.queues)}
+${line('Outbox LISTEN', checks.outboxListen)}
 ${checks.discord ? html`${line('Discord token', checks.discord.token)}${line('Default channel', checks.discord.channel)}${line('Recent deliveries', checks.discord.recentFailures)}` : html`<li class="muted">Discord checks are off (no bot client in this process).</li>`}
 </ul></div>
 <h2>Queue depths</h2>
