@@ -133,7 +133,8 @@ interface Stack {
 async function openStack(sim: SimOptions): Promise<Stack> {
   const tdb = await createTestDatabase({ max: 20 });
   const simulator = await startSimulator({ port: 0, maxMessagesPerChannel: 50_000, ...sim });
-  const prefix = `bench${randomUUID().slice(0, 8)}`;
+  // Hash-tagged, as the worker processes use QUEUE_PREFIX.
+  const prefix = `{bench${randomUUID().slice(0, 8)}}`;
   const machine = await createMachine(tdb.db.prisma, { name: 'Attack from Mars', shortName: 'AFM' });
   const stack: Stack = {
     tdb,
@@ -495,6 +496,8 @@ async function ceiling(workers: number, channels: number, perChannel: number, ti
         if (target === channelId) break;
       }
       const { ids } = await insertMany(pool, s.machineId, perChannel, `ceiling ${channelId}`);
+      // Routed before the next switch, so every event of this share goes to this channel.
+      await waitForValue(async () => ((await pool.query("SELECT 1 FROM outbox_events WHERE status = 'pending' LIMIT 1")).rowCount === 0 ? true : undefined), 30_000);
       runs.push({ channelId, arrivals: new Arrivals(s.sim, channelId), canaries, ids });
     }
     const total = channels * perChannel;

@@ -13,7 +13,8 @@ import { spawnWorker, type WorkerProcess } from './process';
 
 let tdb: TestDatabase;
 let sim: Simulator;
-const prefix = `t${randomUUID().slice(0, 8)}`;
+// Hash-tagged, as the worker process uses QUEUE_PREFIX.
+const prefix = `{t${randomUUID().slice(0, 8)}}`;
 const procs: WorkerProcess[] = [];
 
 beforeAll(async () => {
