@@ -2,7 +2,7 @@
  * Web entry point: parses the environment once, connects Postgres, Redis and
  * the queues, serves the app and stops cleanly on SIGINT/SIGTERM.
  */
-import { parseEnv, resolveDiscord, resolveRedis, SIM_DEFAULTS } from '@flipfix/config';
+import { describeRedis, parseEnv, resolveDiscord, resolveRedis, SIM_DEFAULTS } from '@flipfix/config';
 import { DIGEST_QUEUE } from '@flipfix/bot-features';
 import { Queue } from 'bullmq';
 import { createDb } from '@flipfix/db';
@@ -29,7 +29,8 @@ if (admin.generated) {
 
 const prefix = env.QUEUE_PREFIX;
 const db = createDb({ databaseUrl: env.DATABASE_URL, max: 10, onError: (err) => log.warn({ err }, 'postgres pool error') });
-const redis = createRedis(resolveRedis(env), 'producer');
+const redisTopology = resolveRedis(env);
+const redis = createRedis(redisTopology, 'producer');
 redis.on('error', (err) => log.warn({ err }, 'redis error'));
 const queues = openAllQueues(redis, prefix);
 // The digest flush queue lives in bot-features (not the shared catalog); the dashboard shows it too.
@@ -60,7 +61,7 @@ const app = createApp({
 });
 
 const server = app.listen(env.PORT, () => {
-  log.info({ port: env.PORT, discord: discord.simulated ? 'simulator' : 'discord' }, 'web listening');
+  log.info({ port: env.PORT, discord: discord.simulated ? 'simulator' : 'discord', redis: describeRedis(redisTopology) }, 'web listening');
 });
 
 let stopping: Promise<void> | null = null;

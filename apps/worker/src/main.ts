@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import { createBotFeatures } from '@flipfix/bot-features';
-import { parseEnv, resolveDiscord, resolveRedis } from '@flipfix/config';
+import { describeRedis, parseEnv, resolveDiscord, resolveRedis } from '@flipfix/config';
 import { withLegacyWebhooks } from '@flipfix/legacy-webhooks';
 import { createLogger } from '@flipfix/logger';
 import { WorkerEnv } from './env';
@@ -13,6 +13,7 @@ import { startWorker } from './worker';
 
 const env = parseEnv(WorkerEnv);
 const discord = resolveDiscord(env);
+const redis = resolveRedis(env);
 const log = createLogger({
   name: 'worker',
   level: env.LOG_LEVEL,
@@ -23,7 +24,7 @@ const log = createLogger({
 const metrics = new Metrics({ defaultMetrics: true });
 const worker = await startWorker({
   databaseUrl: env.DATABASE_URL,
-  redis: resolveRedis(env),
+  redis,
   prefix: env.QUEUE_PREFIX,
   baseUrl: env.APP_BASE_URL,
   discord: { token: discord.botToken, apiUrl: discord.apiUrl, channelId: discord.channelId, timeoutMs: env.DISCORD_TIMEOUT_MS },
@@ -39,7 +40,7 @@ const worker = await startWorker({
   // Rich bot features (threads, reactions, digests) and the legacy webhook path.
   extend: withLegacyWebhooks((ctx) => createBotFeatures(ctx)),
 });
-log.info({ discord: discord.simulated ? 'simulator' : 'discord', api: discord.apiUrl }, 'delivering to');
+log.info({ discord: discord.simulated ? 'simulator' : 'discord', api: discord.apiUrl, redis: describeRedis(redis) }, 'delivering to');
 // A supervisor that spawned us with an IPC channel learns we are ready whatever the log level.
 process.send?.('ready');
 
