@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { createMachine, createTestDatabase, type TestDatabase, updateSettings } from '@flipfix/db';
 import { type SimOptions, type Simulator, startSimulator } from '@flipfix/discord-sim';
 import { DEFAULT_RETRY, deliveryJobId, JOBS, openQueue, QUEUES } from '@flipfix/queue';
+import { type PgBouncerRig, startPgBouncer } from '@flipfix/testing';
 import {
   Arrivals,
   BASE_URL,
@@ -41,7 +42,7 @@ import {
 } from './lib';
 import { runNaive } from './naive';
 
-const SCENARIOS = ['latency', 'throughput', 'rss', 'naive', 'burst', 'ceiling'] as const;
+const SCENARIOS = ['latency', 'throughput', 'rss', 'naive', 'burst', 'ceiling', 'pgbouncer'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -79,6 +80,7 @@ if (args.help) {
   --burst-events <n>        one channel, Discord's limits on (1000)
   --burst-workers <l>       (1,3)
   --burst-timeout <s>       give up draining after this long and report the rate so far (300)
+  --only pgbouncer          latency at 10 events/s with the worker behind PgBouncer (--latency-seconds)
   --ceiling-one <n>         ceiling: events of the one-channel burst (500)
   --ceiling-channels <n>    ceiling: channels of the spread burst (20)
   --ceiling-per-channel <n> ceiling: events per channel of the spread burst (250)
@@ -204,10 +206,24 @@ async function stageBreakdown(s: Stack, commits: Map<number, number>, arrivals: 
   return Object.fromEntries(Object.entries(stage).map(([k, v]) => [k, median(v)])) as Record<keyof typeof stage, number>;
 }
 
-async function latency(rate: number, seconds: number): Promise<Metric[]> {
-  const name = `latency @ ${rate}/s`;
+/**
+ * Commit → post latency at `rate` events/s, one worker. `viaPgBouncer`: the
+ * worker's DATABASE_URL goes through a real PgBouncer in transaction mode
+ * (LISTEN unavailable: the relay polls every second).
+ */
+async function latency(rate: number, seconds: number, viaPgBouncer = false): Promise<Metric[]> {
+  const name = `latency @ ${rate}/s${viaPgBouncer ? ', through PgBouncer' : ''}`;
+  const bouncer = viaPgBouncer ? await startPgBouncer({ poolMode: 'transaction' }) : null;
+  try {
+    return await latencyRun(name, rate, seconds, bouncer);
+  } finally {
+    await bouncer?.stop();
+  }
+}
+
+async function latencyRun(name: string, rate: number, seconds: number, bouncer: PgBouncerRig | null): Promise<Metric[]> {
   return withStack({ rateLimits: NO_LIMITS }, async (s) => {
-    await s.startWorkers(1, { DISCORD_RATE_LIMITS: 'off' });
+    await s.startWorkers(1, { DISCORD_RATE_LIMITS: 'off', ...(bouncer ? { DATABASE_URL: bouncer.urlFor(s.databaseUrl) } : {}) });
     const arrivals = new Arrivals(s.sim);
     const pool = s.tdb.db.pool;
     // Warm-up: connections, JIT, Lua scripts loaded; not measured.
@@ -624,6 +640,10 @@ async function main() {
       log(`latency at ${rate} events/s for ${config.latencySeconds} s`);
       record(await latency(rate, config.latencySeconds));
     }
+  }
+  if (want('pgbouncer')) {
+    log(`latency at 10 events/s for ${config.latencySeconds} s, the worker through PgBouncer (transaction pooling)`);
+    record(await latency(10, config.latencySeconds, true));
   }
   if (want('throughput')) {
     for (const w of config.throughputWorkers) {
