@@ -6,19 +6,17 @@
  * 429 and post every event once: the shared limiter runs on Redis's clock.
  */
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogEntry, createMachine, createProblemReport, createTestDatabase, type TestDatabase, updateSettings } from '@flipfix/db';
 import { startSimulator, type Simulator } from '@flipfix/discord-sim';
 import { SKEWED_CLOCK } from '@flipfix/testing';
-import { deleteRedisPrefix, embedsOf, REDIS_URL, waitFor } from './harness';
-import { spawnWorker, type WorkerProcess } from './process';
+import { deleteRedisPrefix, embedsOf, waitFor } from './harness';
+import { processEnv, processPrefix, spawnWorker, type WorkerProcess } from './process';
 
 const SKEWS_MS = [-2000, 0, 2000];
 let tdb: TestDatabase;
 let sim: Simulator;
-// Hash-tagged, as the worker process uses QUEUE_PREFIX.
-const prefix = `{t${randomUUID().slice(0, 8)}}`;
+const prefix = processPrefix();
 const procs: WorkerProcess[] = [];
 
 beforeAll(async () => {
@@ -53,12 +51,7 @@ it('three skewed hosts post a burst into two channels with 0 × 429, each event 
     procs.push(
       spawnWorker(
         {
-          DATABASE_URL: tdb.url,
-          REDIS_URL,
-          QUEUE_PREFIX: prefix,
-          DISCORD_API_URL: sim.apiUrl,
-          DISCORD_BOT_TOKEN: sim.token,
-          DISCORD_CHANNEL_ID: sim.channelId,
+          ...processEnv({ databaseUrl: tdb.url, prefix, sim }),
           DELIVERY_BACKOFF_MS: '200',
           CLOCK_SKEW_MS: String(skew),
         },
