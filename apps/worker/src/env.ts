@@ -29,6 +29,11 @@ export const WorkerEnv = BaseEnv.extend({
    * headers and 429s still apply.
    */
   DISCORD_RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  /**
+   * How often the relay polls the outbox. A backstop while LISTEN works; the
+   * only wake-up behind PgBouncer in transaction mode, where it bounds latency.
+   */
+  OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** Key prefix of every Redis key, hash-tagged: `flipfix` becomes `{flipfix}`. */
   QUEUE_PREFIX: QueuePrefixSchema.default(DEFAULT_KEY_PREFIX),
 });

@@ -36,6 +36,7 @@ const worker = await startWorker({
   reconcileAfterMs: env.RECONCILE_AFTER_SECONDS * 1000,
   lockDurationMs: env.WORKER_LOCK_MS,
   stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+  relayPollMs: env.OUTBOX_POLL_MS,
   ...(env.DISCORD_RATE_LIMITS === 'off' ? { rateLimits: { global: null, defaultChannel: null } } : {}),
   // Rich bot features (threads, reactions, digests) and the legacy webhook path.
   extend: withLegacyWebhooks((ctx) => createBotFeatures(ctx)),
