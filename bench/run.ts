@@ -500,10 +500,14 @@ async function ceiling(workers: number, channels: number, perChannel: number, ti
           [recordId],
         )
       ).rows[0]?.target_key;
-    const runs: { channelId: string; arrivals: Arrivals; canaries: number[]; ids: number[] }[] = [];
+    // Every channel is watched for every event: a worker whose settings had not
+    // switched yet routes part of a share to the previous channel, and the
+    // ceiling is then computed from where the events really went.
+    const arrivals = channelIds.map((channelId) => new Arrivals(s.sim, channelId));
+    const ids: number[] = [];
+    const canaries: number[] = [];
     for (const channelId of channelIds) {
       await updateSettings(s.tdb.db.prisma, { channelId }, 'bench');
-      const canaries: number[] = [];
       // The settings reach every worker within a second (NOTIFY, then a version poll).
       for (;;) {
         const canary = await insertOne(pool, s.machineId, 'canary');
@@ -511,27 +515,32 @@ async function ceiling(workers: number, channels: number, perChannel: number, ti
         const target = await waitForValue(() => targetOf(canary.id), 10_000);
         if (target === channelId) break;
       }
-      const { ids } = await insertMany(pool, s.machineId, perChannel, `ceiling ${channelId}`);
-      // Routed before the next switch, so every event of this share goes to this channel.
+      const share = await insertMany(pool, s.machineId, perChannel, `ceiling ${channelId}`);
+      ids.push(...share.ids);
+      // Routed before the next switch, so the share is not split by the switch itself.
       await waitForValue(async () => ((await pool.query("SELECT 1 FROM outbox_events WHERE status = 'pending' LIMIT 1")).rowCount === 0 ? true : undefined), 30_000);
-      runs.push({ channelId, arrivals: new Arrivals(s.sim, channelId), canaries, ids });
     }
-    const total = channels * perChannel;
-    const arrivedCount = () => runs.reduce((n, r) => n + r.arrivals.poll().countOf(r.ids), 0);
+    const total = ids.length;
+    const arrivedCount = () => {
+      for (const a of arrivals) a.poll();
+      return ids.filter((id) => arrivals.some((a) => a.byRecord.has(id))).length;
+    };
     const drained = await until(() => arrivedCount() === total, timeoutS * 1000, 250);
+    arrivedCount();
     let dup = 0;
+    for (const id of ids) if (arrivals.reduce((n, a) => n + (a.byRecord.get(id)?.length ?? 0), 0) > 1) dup++;
     let firstAt = Number.POSITIVE_INFINITY;
     let lastAt = 0;
     let idealEnd = 0;
-    for (const r of runs) {
-      r.arrivals.poll();
-      for (const id of r.ids) if ((r.arrivals.byRecord.get(id)?.length ?? 0) > 1) dup++;
-      // The channel's windows start with its first message: the canary that confirmed the route.
-      const start = Math.min(...r.canaries.map((id) => r.arrivals.byRecord.get(id)?.[0] ?? Number.POSITIVE_INFINITY));
-      const canariesHere = r.canaries.filter((id) => r.arrivals.byRecord.has(id)).length;
+    for (const a of arrivals) {
+      const here = ids.filter((id) => a.byRecord.has(id)).length;
+      if (here === 0) continue;
+      // A channel's windows start with its first message (a canary, or the first post of the share).
+      const start = Math.min(...a.times);
+      const canariesHere = canaries.filter((id) => a.byRecord.has(id)).length;
       firstAt = Math.min(firstAt, start);
-      lastAt = Math.max(lastAt, r.arrivals.lastAt);
-      idealEnd = Math.max(idealEnd, start + idealDrainMs(r.ids.length, canariesHere));
+      lastAt = Math.max(lastAt, a.lastAt);
+      idealEnd = Math.max(idealEnd, start + idealDrainMs(here, canariesHere));
     }
     const drainMs = (drained ? lastAt : Date.now()) - firstAt;
     const idealMs = idealEnd - firstAt;
@@ -558,6 +567,7 @@ async function ceiling(workers: number, channels: number, perChannel: number, ti
       { scenario: name, metric: '429s', value: stats.rateLimited, target: '0', pass: stats.rateLimited === 0, note: `global ${stats.globalRateLimited}` },
       { scenario: name, metric: 'messages', value: stats.messagesCreated, note: `${round(total / Math.max(1, stats.messagesCreated))} events per message` },
       { scenario: name, metric: 'duplicates', value: dup },
+      { scenario: name, metric: 'channels used', value: arrivals.filter((a) => ids.some((id) => a.byRecord.has(id))).length },
       ...(workers > 1 ? [{ scenario: name, metric: 'worker clocks', value: skews.map((ms) => `${ms > 0 ? '+' : ''}${ms / 1000} s`).join(', ') }] : []),
     ];
   });
