@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
+import { waitFor } from '@flipfix/testing';
 import { SharedRateLimiter } from './rate-limiter';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -9,7 +10,18 @@ afterAll(async () => {
 });
 
 function limiter(prefix = `test-rl-${randomUUID()}`, opts: Partial<ConstructorParameters<typeof SharedRateLimiter>[0]> = {}) {
-  return new SharedRateLimiter({ redis, keyPrefix: prefix, ...opts });
+  const rl = new SharedRateLimiter({ redis, keyPrefix: prefix, ...opts });
+  return {
+    rl,
+    /** A request as a worker makes it: reserved, sent, answered (settled). Resolves the wait (0: sent). */
+    async reserve(scope: string): Promise<number> {
+      const { waitMs, slot } = await rl.reserveSlot(scope);
+      await rl.settle(scope, slot);
+      return waitMs;
+    },
+    observe: rl.observe.bind(rl),
+    block: rl.block.bind(rl),
+  };
 }
 
 describe('SharedRateLimiter (Redis)', () => {
@@ -94,5 +106,33 @@ describe('SharedRateLimiter across hosts whose clocks disagree', () => {
     const wait = await late.reserve('chan');
     expect(wait).toBeGreaterThan(1000);
     expect(wait).toBeLessThanOrEqual(1500);
+  });
+});
+
+describe('SharedRateLimiter and requests still in flight', () => {
+  it('counts a request until it is answered, however long that takes', async () => {
+    const { rl } = limiter(undefined, { global: { limit: 2, windowMs: 200 }, defaultChannel: null, marginMs: 0 });
+    const slow = await rl.reserveSlot('a');
+    const quick = await rl.reserveSlot('b');
+    expect([slow.waitMs, quick.waitMs]).toEqual([0, 0]);
+    await rl.settle('b', quick.slot);
+    // The quick one's window passes; by then the slow one was sent more than a window ago.
+    const c = await waitFor(async () => {
+      const r = await rl.reserveSlot('c');
+      return r.waitMs === 0 ? r : undefined;
+    }, { what: 'a slot after the quick request\'s window' });
+    await rl.settle('c', c.slot);
+    // Still unanswered, the slow request holds its slot: Discord may be counting it right now.
+    expect((await rl.reserveSlot('d')).waitMs).toBeGreaterThan(0);
+    await rl.settle('a', slow.slot);
+    await waitFor(async () => (await rl.reserveSlot('d')).waitMs === 0, { what: 'a slot one window after the answer' });
+  });
+
+  it('a released slot is free at once', async () => {
+    const { rl } = limiter(undefined, { defaultChannel: { limit: 1, windowMs: 5000 } });
+    const first = await rl.reserveSlot('chan');
+    expect((await rl.reserveSlot('chan')).waitMs).toBeGreaterThan(0);
+    await rl.release('chan', first.slot);
+    expect((await rl.reserveSlot('chan')).waitMs).toBe(0);
   });
 });
