@@ -173,7 +173,11 @@ async function deliverPost(
       : (await claimSingle(deps.prisma, delivery.id))
         ? [delivery.id]
         : [];
-  if (!memberIds.includes(delivery.id)) return 'batched';
+  if (!memberIds.includes(delivery.id)) {
+    // Another leader took this post: the slot reserved for it goes back unused.
+    await deps.limiter.release(channelId, slot);
+    return 'batched';
+  }
   const posts: { id: string; body: ReturnType<typeof formatPost>; subject: PostSubject; row: DeliveryRow }[] = [];
   for (const id of memberIds) {
     const row = id === delivery.id ? delivery : await loadDelivery(deps.prisma, id);

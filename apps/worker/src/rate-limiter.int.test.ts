@@ -10,18 +10,7 @@ afterAll(async () => {
 });
 
 function limiter(prefix = `test-rl-${randomUUID()}`, opts: Partial<ConstructorParameters<typeof SharedRateLimiter>[0]> = {}) {
-  const rl = new SharedRateLimiter({ redis, keyPrefix: prefix, ...opts });
-  return {
-    rl,
-    /** A request as a worker makes it: reserved, sent, answered (settled). Resolves the wait (0: sent). */
-    async reserve(scope: string): Promise<number> {
-      const { waitMs, slot } = await rl.reserveSlot(scope);
-      await rl.settle(scope, slot);
-      return waitMs;
-    },
-    observe: rl.observe.bind(rl),
-    block: rl.block.bind(rl),
-  };
+  return new SharedRateLimiter({ redis, keyPrefix: prefix, ...opts });
 }
 
 describe('SharedRateLimiter (Redis)', () => {
@@ -111,7 +100,7 @@ describe('SharedRateLimiter across hosts whose clocks disagree', () => {
 
 describe('SharedRateLimiter and requests still in flight', () => {
   it('counts a request until it is answered, however long that takes', async () => {
-    const { rl } = limiter(undefined, { global: { limit: 2, windowMs: 200 }, defaultChannel: null, marginMs: 0 });
+    const rl = limiter(undefined, { global: { limit: 2, windowMs: 200 }, defaultChannel: null, marginMs: 0 });
     const slow = await rl.reserveSlot('a');
     const quick = await rl.reserveSlot('b');
     expect([slow.waitMs, quick.waitMs]).toEqual([0, 0]);
@@ -129,7 +118,7 @@ describe('SharedRateLimiter and requests still in flight', () => {
   });
 
   it('a released slot is free at once', async () => {
-    const { rl } = limiter(undefined, { defaultChannel: { limit: 1, windowMs: 5000 } });
+    const rl = limiter(undefined, { defaultChannel: { limit: 1, windowMs: 5000 } });
     const first = await rl.reserveSlot('chan');
     expect((await rl.reserveSlot('chan')).waitMs).toBeGreaterThan(0);
     await rl.release('chan', first.slot);

@@ -37,7 +37,8 @@ export interface RateLimiterOptions {
   marginMs?: number;
   /**
    * How long a reserved request counts as in flight when it is never settled
-   * or released (its worker died). Default 5000 ms.
+   * or released (its worker died): the longest a request can take, i.e. the
+   * REST timeout. Default 15000 ms.
    */
   inFlightMs?: number;
 }
@@ -103,14 +104,14 @@ return {0, left}
 
 // KEYS: 1 global log, 2 channel log, 3 global in-flight, 4 channel in-flight;
 // ARGV: member, global window, channel window (ms, for the logs' expiry).
-// The answer came back: the slot leaves in-flight and is logged at now.
+// The answer came back: the slot leaves in-flight and is logged at now, even
+// if it had outlived IN_FLIGHT_MS (the request was sent; Discord counted it).
 const SETTLE = `${NOW}
 local windows = {tonumber(ARGV[2]), tonumber(ARGV[3])}
 for i = 1, 2 do
-  if redis.call('ZREM', KEYS[i + 2], ARGV[1]) == 1 then
-    redis.call('ZADD', KEYS[i], now, ARGV[1])
-    redis.call('PEXPIRE', KEYS[i], windows[i] + 60000)
-  end
+  redis.call('ZREM', KEYS[i + 2], ARGV[1])
+  redis.call('ZADD', KEYS[i], now, ARGV[1])
+  redis.call('PEXPIRE', KEYS[i], windows[i] + 60000)
 end
 return now
 `;
@@ -153,7 +154,7 @@ export class SharedRateLimiter {
     this.#global = options.global === undefined ? { limit: 50, windowMs: 1000 } : options.global;
     this.#default = options.defaultChannel === undefined ? { limit: 5, windowMs: 5000 } : options.defaultChannel;
     this.#margin = options.marginMs ?? 100;
-    this.#inFlightMs = options.inFlightMs ?? 5000;
+    this.#inFlightMs = options.inFlightMs ?? 15_000;
     this.#redis.defineCommand('flipfixReserve', { numberOfKeys: 6, lua: RESERVE });
     this.#redis.defineCommand('flipfixSettle', { numberOfKeys: 4, lua: SETTLE });
     this.#redis.defineCommand('flipfixBlock', { numberOfKeys: 1, lua: BLOCK });
@@ -161,6 +162,18 @@ export class SharedRateLimiter {
 
   get #commands(): LimiterCommands {
     return this.#redis as unknown as LimiterCommands;
+  }
+
+  /**
+   * Reserves one request into `scope` for a caller that does not report back
+   * (the legacy webhook path): the request is counted from now for one
+   * window, as if answered at once. Resolves 0 when the caller may send now,
+   * else the milliseconds to wait.
+   */
+  async reserve(scope: string): Promise<number> {
+    const { waitMs, slot } = await this.reserveSlot(scope);
+    await this.settle(scope, slot);
+    return waitMs;
   }
 
   /**
