@@ -195,7 +195,17 @@ try {
   let longestPauseMs = 0;
   for (let i = 1; i < times.length; i++) longestPauseMs = Math.max(longestPauseMs, times[i]! - times[i - 1]!);
   const failed = failover as { killedAt: number; failoverMs: number } | null;
-  const resumedMs = failed ? (arrivals.times.filter((t) => t > failed.killedAt).sort((a, b) => a - b)[0] ?? Number.NaN) - failed.killedAt : Number.NaN;
+  // The pause the failover caused: the longest gap between messages from just before the kill
+  // to 10 s after the new primary; posting resumed at its end.
+  let resumedMs = Number.NaN;
+  if (failed) {
+    let gap = 0;
+    for (let i = 1; i < times.length; i++) {
+      const [before, after] = [times[i - 1]!, times[i]!];
+      if (after < failed.killedAt || before > failed.killedAt + failed.failoverMs + 10_000) continue;
+      if (after - before > gap) [gap, resumedMs] = [after - before, after - failed.killedAt];
+    }
+  }
   const stats = sim.stats();
   const ledger = await tdb.db.prisma.delivery.groupBy({ by: ['status'], _count: true });
   const metrics: Metric[] = [
@@ -215,7 +225,7 @@ try {
             unit: 's',
             target: '≤ 10 s after the failover',
             pass: resumedMs - failed.failoverMs <= 10_000,
-            note: 'first message created after the SIGKILL',
+            note: 'end of the longest pause around the failover',
           },
         ]
       : []),
