@@ -33,9 +33,9 @@ describe('formatPost: Flipfix parity', () => {
     expect(body.nonce).toBeUndefined();
   });
 
-  it('problem report: no label for "other", contact then Anonymous as reporter, name when no short name', () => {
+  it('problem report: no label for "other", Anonymous (never the private contact) without a name, name when no short name', () => {
     const other = main(formatPost(problemReport({ problemType: 'other', reporterName: null }), { baseUrl: BASE }));
-    expect(other.description).toBe('Ball stuck behind the upper flipper\n\n— ada@example.com');
+    expect(other.description).toBe('Ball stuck behind the upper flipper\n\n— Anonymous');
     const anon = main(formatPost(problemReport({ reporterName: '  ', reporterContact: null, problemType: 'no_credits' }), { baseUrl: BASE }));
     expect(anon.description).toBe('No Credits: Ball stuck behind the upper flipper\n\n— Anonymous');
     const noShort = main(formatPost(problemReport({ machine: { id: 1, name: 'Eight Ball Deluxe', shortName: null } }), { baseUrl: BASE }));
@@ -194,6 +194,29 @@ describe('threadName', () => {
     const long = threadName(problemReport({ description: 'word '.repeat(100), machine: { id: 1, name: 'M'.repeat(300), shortName: null } }));
     expect(long.length).toBeLessThanOrEqual(100);
     expect(long.startsWith('⚠️ MMM')).toBe(true);
+  });
+
+  it('cannot ping: @everyone, @here and mention syntax in user text are broken up', () => {
+    const name = threadName(problemReport({ description: '@everyone look <@123456789012345678> <@&123456789012345678> @here' }));
+    expect(name).not.toMatch(/@everyone|@here|<@/);
+    expect(name).toContain('@\u200beveryone');
+  });
+});
+
+describe('the reporter\'s private contact', () => {
+  it('appears in no post, edit, webhook body, digest or thread name', () => {
+    const contact = 'secret-contact@example.com';
+    for (const reporterName of [null, '', '  ', 'Ada']) {
+      const subject = problemReport({ reporterName, reporterContact: contact });
+      const bodies = [
+        formatPost(subject, { baseUrl: BASE }),
+        formatPost(subject, { baseUrl: BASE, mode: 'webhook' }),
+        formatStatusEdit(subject, { baseUrl: BASE }),
+        formatDigest([{ subject, eventType: 'problem_report_created' }], { baseUrl: BASE }),
+        threadName(subject),
+      ];
+      expect(JSON.stringify(bodies)).not.toContain('secret-contact');
+    }
   });
 });
 

@@ -116,7 +116,8 @@ export function attributionNames(subject: PostSubject): string[] {
   let names: string[];
   switch (subject.kind) {
     case 'problem_report': {
-      const name = cleanName(subject.reporterName) || cleanName(subject.reporterContact);
+      // Never the contact: the form promises only maintainers see it.
+      const name = cleanName(subject.reporterName);
       names = name === '' ? [] : [name];
       break;
     }
@@ -219,7 +220,8 @@ function colorOf(subject: PostSubject): number {
 }
 
 function isoTimestamp(date: Date): string | null {
-  return date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
+  // Outside years 0-9999 toISOString() gives `+010000-…`, which Discord's date-time format refuses.
+  return date instanceof Date && !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 0 && date.getUTCFullYear() <= 9999 ? date.toISOString() : null;
 }
 
 /**
@@ -375,7 +377,7 @@ export function formatStatusEdit(subject: PostSubject, options: FormatOptions): 
 export function threadName(subject: PostSubject): string {
   const machine = machineLabel(subject.machine);
   const head = truncate(`${KIND_EMOJI[subject.kind]} ${machine ?? footerOf(subject)}`, 60);
-  const words = inlineText(renderInternalLinks(bodyOf(subject), 'http://localhost', { plain: true }));
+  const words = neutralizeMentions(inlineText(renderInternalLinks(bodyOf(subject), 'http://localhost', { plain: true })));
   const name = words === '' ? head : `${head}: ${words}`;
   return truncate(name, DISCORD_LIMITS.threadName);
 }
@@ -576,7 +578,8 @@ export function formatDigest(items: readonly DigestItem[], options: DigestOption
     const t = item.subject.createdAt;
     if (t instanceof Date && !Number.isNaN(t.getTime()) && (latest === null || t > latest)) latest = t;
   }
-  if (latest !== null) embed.timestamp = latest.toISOString();
+  const timestamp = latest === null ? null : isoTimestamp(latest);
+  if (timestamp !== null) embed.timestamp = timestamp;
 
   const body: RESTPostAPIChannelMessageJSONBody = { embeds: [embed] };
   const allowed: APIAllowedMentions = { parse: [] };

@@ -64,6 +64,42 @@ export function createRedis(target: RedisTarget, role: 'worker' | 'producer' = '
 }
 
 /**
+ * Resolves once Redis answers PING (on a Cluster, once the cluster is ready);
+ * rejects with the client's error otherwise. One connection attempt, no
+ * reconnects, no error events left behind: for start-up checks.
+ */
+export async function probeRedis(target: RedisTarget, timeoutMs = 3000): Promise<void> {
+  const topology = toTopology(target);
+  const once: RedisOptions = { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null };
+  const password = topology.kind !== 'standalone' && topology.password !== undefined ? { password: topology.password } : {};
+  const client: RedisConnection =
+    topology.kind === 'standalone'
+      ? new Redis(topology.url, once)
+      : topology.kind === 'sentinel'
+        ? new Redis({ ...once, ...password, sentinels: topology.sentinels, name: topology.name, sentinelRetryStrategy: () => null })
+        : new Cluster(topology.nodes, {
+            lazyConnect: true,
+            enableOfflineQueue: false,
+            clusterRetryStrategy: () => null,
+            redisOptions: { connectTimeout: timeoutMs, ...password },
+          });
+  // Without retries, connect() rejects with a bare "Connection is closed."; the cause (ECONNREFUSED,
+  // ENOTFOUND, WRONGPASS) arrives as an 'error' event just before, so that is what is thrown.
+  let cause: unknown = null;
+  client.on('error', (err: unknown) => {
+    cause ??= err;
+  });
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    throw cause ?? err;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
  * Deletes every Redis key under `prefix:` (queues, rate-limit windows,
  * sessions of one deployment or one test run), on every primary of a
  * Cluster. Returns how many it deleted.
