@@ -216,7 +216,12 @@ export function waitForCoreServices(
     {
       service: 'Redis',
       address: redis.kind === 'standalone' ? redactUrl(redis.url) : describeRedis(redis),
-      hint: 'start Redis or set REDIS_URL (or REDIS_SENTINELS + REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES)',
+      hint:
+        redis.kind === 'standalone'
+          ? 'start Redis or set REDIS_URL'
+          : redis.kind === 'sentinel'
+            ? 'check REDIS_SENTINELS and REDIS_SENTINEL_NAME (the Sentinels must know a primary by that name)'
+            : 'check REDIS_CLUSTER_NODES (the cluster must be up, every slot covered)',
       probe: () => probes.redis(redis),
     },
   ];

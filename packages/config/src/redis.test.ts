@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BaseEnv, EnvError, parseEnv } from './index';
+import { BaseEnv, EnvError, parseEnv, waitForCoreServices } from './index';
 import { describeRedis, hashTaggedPrefix, QueuePrefixSchema, resolveRedis } from './redis';
 
 const redisOf = (env: Record<string, string>) => resolveRedis(parseEnv(BaseEnv, env));
@@ -61,5 +61,25 @@ describe('the key prefix', () => {
 
   it('refuses braces inside, spaces and colons', () => {
     for (const bad of ['a}b', '{a', 'a b', 'a:b', '{}']) expect(QueuePrefixSchema.safeParse(bad).success, bad).toBe(false);
+  });
+});
+
+describe('waitForCoreServices and the topology', () => {
+  it('probes the topology the environment names and says what to check', async () => {
+    const env = parseEnv(BaseEnv, { REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'flipfix', STARTUP_ATTEMPTS: '1' });
+    const probed: unknown[] = [];
+    const attempt = waitForCoreServices(
+      env,
+      {
+        postgres: async () => undefined,
+        redis: async (topology) => {
+          probed.push(topology);
+          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        },
+      },
+      () => undefined,
+    );
+    await expect(attempt).rejects.toThrow(/Redis at sentinel flipfix via s1:26379 did not answer.*check REDIS_SENTINELS and REDIS_SENTINEL_NAME/);
+    expect(probed).toEqual([{ kind: 'sentinel', sentinels: [{ host: 's1', port: 26379 }], name: 'flipfix' }]);
   });
 });
