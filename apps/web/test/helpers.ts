@@ -10,7 +10,7 @@ import { DIGEST_QUEUE } from '@flipfix/bot-features';
 import { DEFAULT_REDIS_URL } from '@flipfix/config';
 import { createTestDatabase, type Db } from '@flipfix/db';
 import { createLogger, type Logger } from '@flipfix/logger';
-import { createRedis, deletePrefix, openAllQueues, type RedisConnection } from '@flipfix/queue';
+import { createRedis, deletePrefix, openAllQueues, type RedisConnection, type RedisTarget } from '@flipfix/queue';
 import { createApp, type WebConfig } from '../src/app';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -35,12 +35,14 @@ export async function startTestWeb(
     interactions?: { publicKey: string; discordApiUrl: string };
     /** The app's logger; silent by default (TEST_LOG_LEVEL to see it). */
     log?: Logger;
+    /** A Sentinel set or Cluster instead of REDIS_URL (pass a hash-tagged prefix with it). */
+    redis?: RedisTarget;
   } = {},
 ): Promise<TestWeb> {
   const database = options.database ?? (await createTestDatabase());
   const prefix = options.prefix ?? `t-web-${randomBytes(5).toString('hex')}`;
-  const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
-  const redis = createRedis(redisUrl, 'producer');
+  const redisTarget = options.redis ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const redis = createRedis(redisTarget, 'producer');
   const queues = openAllQueues(redis, prefix);
   const digestQueue = new Queue(DIGEST_QUEUE, { connection: redis, prefix });
   const app = createApp({
@@ -75,7 +77,7 @@ export async function startTestWeb(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all([...Object.values(queues), digestQueue].map((q) => q.close()));
-      await deletePrefix(redisUrl, prefix);
+      await deletePrefix(redisTarget, prefix);
       await redis.quit();
       if (!options.database && 'drop' in database) await (database as { drop(): Promise<void> }).drop();
     },
