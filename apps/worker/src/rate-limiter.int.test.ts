@@ -125,3 +125,17 @@ describe('SharedRateLimiter and requests still in flight', () => {
     expect((await rl.reserveSlot('chan')).waitMs).toBe(0);
   });
 });
+
+describe('SharedRateLimiter without limits', () => {
+  it('keeps no window at all, however many requests', async () => {
+    const prefix = `test-rl-${randomUUID()}`;
+    const rl = limiter(prefix, { global: { limit: 1000, windowMs: 1000 }, defaultChannel: null });
+    for (let i = 0; i < 20; i++) {
+      const { slot } = await rl.reserveSlot('chan');
+      await rl.settle('chan', slot);
+    }
+    // The global window logs them; the channel, which has no limit, logs nothing.
+    expect(await redis.zcard(`${prefix}:rl:global`)).toBe(20);
+    expect(await redis.exists(`${prefix}:rl:log:chan`, `${prefix}:rl:flying:chan`)).toBe(0);
+  });
+});

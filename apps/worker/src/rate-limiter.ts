@@ -104,14 +104,17 @@ return {0, left}
 
 // KEYS: 1 global log, 2 channel log, 3 global in-flight, 4 channel in-flight;
 // ARGV: member, global window, channel window (ms, for the logs' expiry).
-// The answer came back: the slot leaves in-flight and is logged at now, even
-// if it had outlived IN_FLIGHT_MS (the request was sent; Discord counted it).
+// The answer came back: the slot leaves in-flight and is logged at now. Only
+// a window that had the slot in flight logs it (one without a limit keeps no
+// log, which would otherwise grow untrimmed); a slot that outlived
+// IN_FLIGHT_MS (the REST timeout) is gone already.
 const SETTLE = `${NOW}
 local windows = {tonumber(ARGV[2]), tonumber(ARGV[3])}
 for i = 1, 2 do
-  redis.call('ZREM', KEYS[i + 2], ARGV[1])
-  redis.call('ZADD', KEYS[i], now, ARGV[1])
-  redis.call('PEXPIRE', KEYS[i], windows[i] + 60000)
+  if redis.call('ZREM', KEYS[i + 2], ARGV[1]) == 1 then
+    redis.call('ZADD', KEYS[i], now, ARGV[1])
+    redis.call('PEXPIRE', KEYS[i], windows[i] + 60000)
+  end
 end
 return now
 `;
