@@ -1,11 +1,12 @@
 /**
  * The web app on a real 6-node Redis Cluster: console sessions and the login
  * limit (single keys), the job dashboard (BullMQ's scripts over several keys
- * of a queue) and /health, all under the hash-tagged prefix, so every
+ * of a queue) and /health (with the invalid-request brake), all under the hash-tagged prefix, so every
  * script's keys share a slot.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidRequestBrake } from '@flipfix/engine';
 import { hasRedisBinaries, type RedisClusterRig, startRedisCluster } from '@flipfix/testing';
 import { call, login, startTestWeb, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
 
@@ -33,9 +34,12 @@ describe.skipIf(!hasRedisBinaries)('the web app on Redis Cluster', () => {
     expect(body.queues.find((q) => q.name === 'bot-deliveries')?.counts.delayed).toBe(1);
   });
 
-  it('answers /health with Redis ok', async () => {
+  it('answers /health with Redis ok and the brake read (its ten minute buckets in one MGET)', async () => {
+    // Counted as a worker would: the buckets of the last ten minutes share the prefix's slot.
+    await new InvalidRequestBrake({ redis: web.redis, prefix: web.prefix }).record(3);
     const res = await call(web.url, 'GET', '/health', undefined, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` });
     expect(res.body.checks.redis.ok).toBe(true);
     expect(res.body.checks.queues.ok).toBe(true);
+    expect(res.body.checks.brake).toMatchObject({ ok: true, on: false, count: 3 });
   });
 });
