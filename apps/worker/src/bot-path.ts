@@ -264,15 +264,19 @@ async function deliverPosts(
     candidates.push({ row, subject, channelId });
   }
 
-  const slots = await Promise.all(candidates.map((c) => deps.limiter.reserveSlot(c.channelId)));
   // Every slot ends settled (sent) or released (not sent): a run that fails
-  // before sending gives them all back rather than leave them in flight for
-  // the REST timeout (release is idempotent).
+  // before sending gives back all it holds rather than leave them in flight
+  // for the REST timeout (release is idempotent).
+  const reserved = await Promise.allSettled(candidates.map((c) => deps.limiter.reserveSlot(c.channelId)));
   const sends: Send[] = [];
   try {
+    const slots = reserved.map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    });
     await prepareSends(deps, job, data, candidates, slots, format, result, remaining, sends);
   } catch (err) {
-    await Promise.all(candidates.map((c, i) => deps.limiter.release(c.channelId, slots[i]!.slot).catch(() => undefined)));
+    await Promise.all(reserved.map((r, i) => (r.status === 'fulfilled' ? deps.limiter.release(candidates[i]!.channelId, r.value.slot).catch(() => undefined) : undefined)));
     throw err;
   }
   if (sends.length === 0) return;
