@@ -28,6 +28,7 @@ export * from './services/part-requests.ts';
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type ListOptions } from './services/shared.ts';
 export { RECORD_PATHS, linkExcerpt, loadPostSubject, loadPostSubjects, recordUrl, type PostSubjectRef } from './post-subject.ts';
 export * from './settings.ts';
+export { LISTEN_PROBE_CHANNEL, listenWorks, notificationsArrive } from './listen-probe.ts';
 export { DEMO_MACHINES, seedDemo } from './seed.ts';
 export {
   TEST_TEMPLATE_DATABASE,
