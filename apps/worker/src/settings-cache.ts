@@ -50,17 +50,22 @@ export class SettingsCache {
 
   async #listen(): Promise<void> {
     if (this.#closed) return;
+    let client: PoolClient | undefined;
     try {
-      const client = await this.#opts.pool.connect();
-      client.on('notification', () => void this.reload().catch((err) => this.#opts.log.warn({ err }, 'settings reload failed')));
-      client.on('error', (err) => {
+      client = await this.#opts.pool.connect();
+      const listener = client;
+      listener.on('notification', () => void this.reload().catch((err) => this.#opts.log.warn({ err }, 'settings reload failed')));
+      listener.on('error', (err) => {
+        // Released already (by close, or below when LISTEN failed): releasing twice throws.
+        if (this.#listener !== listener) return;
         this.#opts.log.warn({ err }, 'settings listener lost; polling until it is back');
         this.#listener = null;
-        client.release(true);
+        listener.release(true);
       });
-      await client.query('LISTEN flipfix_settings');
-      this.#listener = client;
+      await listener.query('LISTEN flipfix_settings');
+      this.#listener = listener;
     } catch (err) {
+      if (client && this.#listener !== client) client.release(true);
       this.#opts.log.warn({ err }, 'settings LISTEN failed; polling');
     }
   }

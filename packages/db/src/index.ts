@@ -38,6 +38,7 @@ export {
   type SourceRecords,
 } from './source.ts';
 export * from './settings.ts';
+export { LISTEN_PROBE_CHANNEL, listenWorks, notificationsArrive } from './listen-probe.ts';
 export { DEMO_MACHINES, seedDemo } from './seed.ts';
 export {
   TEST_TEMPLATE_DATABASE,
