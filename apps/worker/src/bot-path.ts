@@ -275,7 +275,7 @@ async function deliverPosts(
       if (r.status === 'rejected') throw r.reason;
       return r.value;
     });
-    await prepareSends(deps, job, data, candidates, slots, format, result, remaining, sends);
+    await prepareSends(deps, data, candidates, slots, format, result, remaining, sends);
   } catch (err) {
     await Promise.all(reserved.map((r, i) => (r.status === 'fulfilled' ? deps.limiter.release(candidates[i]!.channelId, r.value.slot).catch(() => undefined) : undefined)));
     throw err;
@@ -368,12 +368,12 @@ async function deliverPosts(
 /**
  * Sorts a run's posts by the slots they got: the ones without a slot wait
  * (their slot, if any, is released), singles are claimed, leaders claim
- * their batch; each post that will be sent is pushed onto `sends` with its
- * slot, and each slot that will not be used is released.
+ * their batch (a channel's slots go to its oldest posts not yet taken by an
+ * earlier leader of this run); each post that will be sent is pushed onto
+ * `sends` with its slot, and each slot that will not be used is released.
  */
 async function prepareSends(
   deps: BotPathDeps,
-  job: Job,
   data: BotDeliveryJob,
   candidates: readonly Candidate[],
   slots: readonly { waitMs: number; remaining: number | null; slot: string | null }[],
