@@ -3,6 +3,7 @@
  * what each is about, and the data a formatter needs to turn one into a post.
  */
 import { z } from 'zod';
+import type { LinkTargets } from './links';
 
 /** Event types that create a new Discord post. */
 export const POST_EVENT_TYPES = [
@@ -67,19 +68,25 @@ export interface MachineRef {
   shortName: string | null;
 }
 
-/** A linked record shown on the 📎 line. */
+/** A linked record shown on the 📎 line: `📎 [label](url): Lead: text…`. */
 export interface LinkedRecord {
+  /** The link's text, e.g. `Problem Report #11`, `Parts Request #31`. */
   label: string;
   url: string;
+  /** Shown before the preview and never cut, e.g. the problem type (`Stuck Ball`); null for none. */
+  lead: string | null;
+  /** The record's text as stored (link markup included); the formatter renders links, then cuts the preview. */
   text: string;
 }
 
 interface PostBase {
   /** Absolute URL of the record's page (the title link and the button). */
   url: string;
-  /** Thumbnail URLs in order; the formatter shows at most 4. */
+  /** Photo URLs in order, absolute or relative to the site; the formatter shows at most 4. */
   photoUrls: string[];
   createdAt: Date;
+  /** The targets of the record links in this subject's texts (its own and the linked record's), resolved in bulk. */
+  links: LinkTargets;
 }
 
 export interface ProblemReportPost extends PostBase {
@@ -139,3 +146,5 @@ export const OutboxEventSchema = z.object({
   createdAt: z.coerce.date(),
 });
 export type OutboxEventRef = z.infer<typeof OutboxEventSchema>;
+
+export * from './links';
