@@ -25,7 +25,8 @@ export * from './services/problem-reports.ts';
 export * from './services/log-entries.ts';
 export * from './services/part-requests.ts';
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type ListOptions } from './services/shared.ts';
-export { RECORD_PATHS, linkExcerpt, loadPostSubject, loadPostSubjects, recordUrl, type PostSubjectRef } from './post-subject.ts';
+export { loadPostSubject, loadPostSubjects, type PostSubjectRef } from './post-subject.ts';
+export { RECORD_PATHS, createRecordLinkLookup, linkPreview, storeLinks } from './links.ts';
 export * from './settings.ts';
 export { DEMO_MACHINES, seedDemo } from './seed.ts';
 export {
