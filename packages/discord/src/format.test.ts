@@ -174,7 +174,9 @@ describe('formatPost: better than Flipfix', () => {
     expect(b[1]).not.toHaveProperty('disabled', true);
     const claimed = buttons(formatPost(problemReport({ claimedByName: 'Bob' }), { baseUrl: BASE }));
     expect(claimed[1]).toMatchObject({ label: 'Claim', disabled: true });
-    expect(buttons(formatPost(problemReport({ status: 'closed' }), { baseUrl: BASE })).map((x) => x.label)).toEqual(['View in Flipfix']);
+    const closed = buttons(formatPost(problemReport({ status: 'closed' }), { baseUrl: BASE }));
+    expect(closed.map((x) => x.label)).toEqual(['View in Flipfix', 'Reopen']);
+    expect(parseCustomId(closed[1]!.custom_id)).toEqual({ action: 'reopen', entity: 'problem_report', id: 12 });
   });
 
   it('part request buttons follow its status', () => {
@@ -211,7 +213,7 @@ describe('formatPost: better than Flipfix', () => {
     expect(edit.allowed_mentions).toEqual({ parse: [] });
     expect(edit.embeds![0]!.title).toBe('⚠️ EBD');
     expect(edit.embeds![0]!.color).toBe(COLORS.resolved);
-    expect(buttons(edit).map((b) => b.label)).toEqual(['View in Flipfix']);
+    expect(buttons(edit).map((b) => b.label)).toEqual(['View in Flipfix', 'Reopen']);
     expect(formatStatusEdit(problemReport(), { baseUrl: BASE, buttons: false }).components).toEqual([]);
     expect(formatStatusEdit(problemReport(), { baseUrl: BASE, mode: 'webhook' })).not.toHaveProperty('components');
     expect(validateMessageBody(edit, { kind: 'edit' })).toEqual([]);

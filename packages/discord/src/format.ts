@@ -307,7 +307,17 @@ function embedsOf(subject: PostSubject, baseUrl: string): APIEmbed[] {
 
 function actionButtons(subject: PostSubject): APIButtonComponent[] {
   if (subject.kind === 'problem_report') {
-    if (subject.status !== 'open') return [];
+    if (subject.status === 'closed') {
+      // As on the record's page: a closed report can be opened again.
+      return [
+        {
+          type: ComponentType.Button,
+          style: ButtonStyle.Secondary,
+          label: 'Reopen',
+          custom_id: encodeCustomId({ action: 'reopen', entity: 'problem_report', id: subject.id }),
+        },
+      ];
+    }
     return [
       {
         type: ComponentType.Button,

@@ -86,7 +86,7 @@ describe("bodies match Discord's OpenAPI request schemas", () => {
   const subjects = [
     problemReport({ priority: 'unplayable', photoUrls: photos, claimedByName: 'Bob' }),
     problemReport({ status: 'closed' }),
-    logEntry({ photoUrls: photos, problemReport: { label: 'Problem report #12', url: `${BASE}/problem-reports/12`, text: 'Ball stuck' } }),
+    logEntry({ photoUrls: photos, problemReport: { label: 'Problem Report #12', url: `${BASE}/problem-reports/12`, lead: 'Stuck Ball', text: 'Ball stuck' } }),
     partRequest(),
     partRequest({ status: 'ordered', machine: null }),
     partUpdate({ newStatus: 'received' }),
