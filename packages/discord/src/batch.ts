@@ -19,6 +19,11 @@ const BUTTONS_PER_ROW = 5;
 const MAX_ROWS = 5;
 const BUTTON_LABEL_MAX = 80;
 
+function isLinkButton(component: unknown): component is APIButtonComponent & { url: string; label?: string } {
+  const c = component as { type?: unknown; style?: unknown; url?: unknown };
+  return c.type === ComponentType.Button && c.style === ButtonStyle.Link && typeof c.url === 'string';
+}
+
 /**
  * One link button per packed post that had one, labelled with the record it
  * opens (its title and footer, e.g. "⚠️ EBD · Problem report #12"), in rows of
@@ -27,9 +32,7 @@ const BUTTON_LABEL_MAX = 80;
 function linkButtonRows(bodies: readonly RESTPostAPIChannelMessageJSONBody[]): APIActionRowComponent<APIButtonComponent>[] {
   const buttons: APIButtonComponent[] = [];
   for (const body of bodies) {
-    const link = (body.components ?? [])
-      .flatMap((row) => ('components' in row ? row.components : []))
-      .find((c): c is APIButtonComponent & { url: string } => c.type === ComponentType.Button && c.style === ButtonStyle.Link && 'url' in c);
+    const link = (body.components ?? []).flatMap((row): readonly unknown[] => ('components' in row ? row.components : [])).find(isLinkButton);
     if (link === undefined) continue;
     const main = body.embeds?.[0];
     const label = [main?.title, main?.footer?.text].filter((t) => t !== undefined && t !== '').join(' · ') || link.label || 'View in Flipfix';
