@@ -5,7 +5,7 @@
  * shows. Each page resolves the links of everything it shows in one lookup.
  */
 import { createRecordLinkLookup, type Db } from '@flipfix/db';
-import { findLinks, type LinkTargets, renderLinksWith, resolveLinksIn } from '@flipfix/events';
+import { type EntityType, findLinks, type LinkTargets, renderLinksWith, resolveLinksIn } from '@flipfix/events';
 import { type Html, html, safeUrl } from './html';
 
 /** The targets of every link in `texts`, with URLs relative to our site (one query per kind of link). */
@@ -34,4 +34,16 @@ export function textPreview(text: string, links: LinkTargets, max = 160): string
   const plain = renderLinksWith(text, links, (target) => target?.label ?? '[broken link]');
   const points = Array.from(plain);
   return points.length > max ? `${points.slice(0, max).join('')}…` : plain;
+}
+
+const PAGE_PATHS: Record<EntityType, string> = {
+  problem_report: '/problem-reports',
+  log_entry: '/log-entries',
+  part_request: '/part-requests',
+  part_request_update: '/part-request-updates',
+};
+
+/** The path of a record's page on our site, e.g. `/log-entries/5`; null for an entity type we have no page for. */
+export function recordPagePath(entityType: string, id: number): string | null {
+  return Object.hasOwn(PAGE_PATHS, entityType) ? `${PAGE_PATHS[entityType as EntityType]}/${id}` : null;
 }
