@@ -33,9 +33,10 @@ describe('formatPost: Flipfix parity', () => {
     expect(body.nonce).toBeUndefined();
   });
 
-  it('problem report: no label for "other", contact then Anonymous as reporter, name when no short name', () => {
+  it('problem report: no label for "other", Anonymous (never the private contact) without a name, name when no short name', () => {
     const other = main(formatPost(problemReport({ problemType: 'other', reporterName: null }), { baseUrl: BASE }));
-    expect(other.description).toBe('Ball stuck behind the upper flipper\n\n— ada@example.com');
+    expect(other.description).toBe('Ball stuck behind the upper flipper\n\n— Anonymous');
+    expect(JSON.stringify(formatPost(problemReport({ reporterName: null }), { baseUrl: BASE }))).not.toContain('ada@example.com');
     const anon = main(formatPost(problemReport({ reporterName: '  ', reporterContact: null, problemType: 'no_credits' }), { baseUrl: BASE }));
     expect(anon.description).toBe('No Credits: Ball stuck behind the upper flipper\n\n— Anonymous');
     const noShort = main(formatPost(problemReport({ machine: { id: 1, name: 'Eight Ball Deluxe', shortName: null } }), { baseUrl: BASE }));

@@ -9,7 +9,7 @@
  * never ping: `allowed_mentions` is always explicit and mention syntax in
  * user text is broken up as well.
  */
-import type { EventType, MachineRef, PartRequestStatus, PostSubject, Priority, ProblemReportPost } from '@flipfix/events';
+import type { EventType, MachineRef, PartRequestStatus, PostSubject, Priority } from '@flipfix/events';
 import { PROBLEM_TYPE_LABELS } from '@flipfix/events';
 import {
   type APIActionRowComponent,
@@ -114,13 +114,16 @@ export function machineLabel(machine: MachineRef | null): string | null {
   return label === '' ? `Machine #${machine.id}` : label;
 }
 
-/** Who a post credits: Flipfix's rules per kind, "Anonymous" when nobody. */
+/**
+ * Who a post credits: Flipfix's rules per kind, "Anonymous" when nobody. A
+ * reporter's contact is private (only maintainers see it), so unlike Flipfix
+ * it never stands in for the name.
+ */
 export function attributionNames(subject: PostSubject): string[] {
   let names: string[];
   switch (subject.kind) {
     case 'problem_report': {
-      const name = cleanName(subject.reporterName) || cleanName(subject.reporterContact);
-      names = name === '' ? [] : [name];
+      names = [cleanName(subject.reporterName)].filter((n) => n !== '');
       break;
     }
     case 'log_entry':
