@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { formatPost, formatStatusEdit } from '@flipfix/discord';
 import type { PostSubject } from '@flipfix/events';
 
-const base = { photoUrls: [], createdAt: new Date('2026-01-01T00:00:00Z') };
+const base = { photoUrls: [], createdAt: new Date('2026-01-01T00:00:00Z'), links: {} };
 const machine = { id: 1, name: 'Eight Ball Deluxe', shortName: 'EBD' };
 const subjects: PostSubject[] = [
   { ...base, kind: 'problem_report', id: 3, url: 'https://flipfix.example/problem-reports/3', machine, status: 'open', problemType: 'other', priority: 'minor', description: 'x', reporterName: null, reporterContact: null, claimedByName: null },
@@ -25,7 +25,7 @@ const subjects: PostSubject[] = [
     newStatus: null,
     requestStatus: 'requested',
     postedByName: null,
-    partRequest: { label: 'Part request #6', url: 'https://flipfix.example/part-requests/6', text: 'z' },
+    partRequest: { label: 'Parts Request #6', url: 'https://flipfix.example/part-requests/6', lead: null, text: 'z' },
   },
 ];
 
