@@ -20,7 +20,7 @@ import {
 import { formatDigest, formatPost, formatStatusEdit, formatTestMessage, packEmbeds, TEST_IMAGE_PATH } from '@flipfix/discord';
 import { EVENT_TYPES, type PostSubject } from '@flipfix/events';
 import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import { login, startTestWeb, type TestWeb } from './helpers';
+import { call, login, startTestWeb, type TestWeb } from './helpers';
 
 let web: TestWeb;
 let refs: PostSubjectRef[];
@@ -141,5 +141,54 @@ describe('links on pages', () => {
     expect(broken).toEqual([]);
     expect(pages).toBeGreaterThan(10);
     expect([...seen]).toEqual(expect.arrayContaining(['/machines/attack-from-mars', '/machines/eight-ball-deluxe', '/admin/settings']));
+  });
+});
+
+describe('authoring and editing', () => {
+  it('the API and the forms accept [[machine:slug]] and store [[machine:id:N]]; a link to nothing is a 400 naming the field', async () => {
+    const machine = (await call(web.url, 'POST', '/api/machines', { name: 'Twilight Zone', slug: 'tz' })).body;
+    expect(machine).toMatchObject({ name: 'Twilight Zone', slug: 'tz' });
+    const entry = await call(web.url, 'POST', '/api/log-entries', { machineId: machine.id, text: 'Like [[machine:attack-from-mars]] and [[machine:tz]]' });
+    expect(entry.status).toBe(201);
+    expect(entry.body.text).toMatch(/^Like \[\[machine:id:\d+\]\] and \[\[machine:id:\d+\]\]$/);
+    const bad = await call(web.url, 'POST', '/api/log-entries', { machineId: machine.id, text: 'See [[machine:no-such]]' });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('Machine not found: [[machine:no-such]]');
+    expect(JSON.stringify(bad.body)).toContain('text');
+
+    const form = await fetch(`${web.url}/part-requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ text: 'Topper for [[machine:tz]]', machineId: String(machine.id) }),
+      redirect: 'manual',
+    });
+    expect(form.status).toBe(303);
+    const page = await (await fetch(web.url + form.headers.get('location'))).text();
+    expect(page).toContain('Topper for <a href="/machines/tz">Twilight Zone</a>');
+    const refused = await fetch(`${web.url}/part-requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ text: 'Topper for [[machine:nope]]' }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('Machine not found: [[machine:nope]]');
+  });
+
+  it('a slug is editable; the new address answers, the old one does not, and /machines/<id> redirects to it', async () => {
+    const machine = (await call(web.url, 'POST', '/api/machines', { name: 'Fish Tales' })).body;
+    expect(machine.slug).toBe('fish-tales');
+    const patched = await call(web.url, 'PATCH', `/api/machines/${machine.id}`, { slug: 'ft' });
+    expect(patched.status).toBe(200);
+    expect(patched.body.slug).toBe('ft');
+    expect((await fetch(`${web.url}/machines/ft`)).status).toBe(200);
+    expect((await fetch(`${web.url}/machines/fish-tales`)).status).toBe(404);
+    const byId = await fetch(`${web.url}/machines/${machine.id}`, { redirect: 'manual' });
+    expect(byId.status).toBe(301);
+    expect(byId.headers.get('location')).toBe('/machines/ft');
+    const taken = await call(web.url, 'PATCH', `/api/machines/${machine.id}`, { slug: 'tz' });
+    expect(taken.status).toBe(409);
+    const invalid = await call(web.url, 'PATCH', `/api/machines/${machine.id}`, { slug: 'Not a slug' });
+    expect(invalid.status).toBe(400);
+    expect(JSON.stringify(invalid.body)).toContain('slug');
   });
 });

@@ -39,7 +39,7 @@ describe('link button', () => {
     });
   }
 
-  it('claim disabled once claimed; no Close on a closed report', () => {
+  it('claim disabled once claimed; a closed report offers Reopen instead of Claim and Close', () => {
     const labels = (s: PostSubject) =>
       ((formatPost(s, { baseUrl: 'https://flipfix.example' }).components?.[0] as { components: { label?: string; disabled?: boolean }[] } | undefined)?.components ?? []).map(
         (b) => `${b.label}${b.disabled ? ' (disabled)' : ''}`,
@@ -47,7 +47,7 @@ describe('link button', () => {
     const open = subjects[0] as Extract<PostSubject, { kind: 'problem_report' }>;
     expect(labels(open)).toEqual(['View in Flipfix', 'Claim', 'Close']);
     expect(labels({ ...open, claimedByName: 'Ada' })).toEqual(['View in Flipfix', 'Claim (disabled)', 'Close']);
-    expect(labels(subjects[1]!)).toEqual(['View in Flipfix']);
+    expect(labels(subjects[1]!)).toEqual(['View in Flipfix', 'Reopen']);
   });
 
   it('webhook posts have no components', () => {

@@ -217,7 +217,7 @@ describe('edits in place from other writers', () => {
     const [post] = await settled(stack.db, 'problem_report_created', pr.id);
     const id = post!.discordMessageId;
     await setProblemReportStatus(stack.db.prisma, pr.id, 'closed', 'Ada');
-    await waitFor(() => buttonsOf(message(id)).length === 1, { what: 'closed post' });
+    await waitFor(() => buttonsOf(message(id)).map((b) => b.label).join() === 'View in Flipfix,Reopen', { what: 'closed post' });
     await setProblemReportStatus(stack.db.prisma, pr.id, 'open', 'Ada');
     await waitFor(() => embedsOf(message(id))[0]?.color === 15158332 && buttonsOf(message(id)).length === 3, { what: 'reopened post' });
     await claimProblemReport(stack.db.prisma, pr.id, 'Grace');
