@@ -190,5 +190,17 @@ describe('authoring and editing', () => {
     const invalid = await call(web.url, 'PATCH', `/api/machines/${machine.id}`, { slug: 'Not a slug' });
     expect(invalid.status).toBe(400);
     expect(JSON.stringify(invalid.body)).toContain('slug');
+
+    // The machine's page has the same edit as a form; a refused slug is shown back with the reason.
+    const post = (slug: string) =>
+      fetch(`${web.url}/machines/ft/slug`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ slug }), redirect: 'manual' });
+    const refused = await post('Fish Tales!');
+    expect(refused.status).toBe(400);
+    const page = await refused.text();
+    expect(page).toContain('value="Fish Tales!"');
+    expect(page).toContain('slug: must be lower-case letters');
+    const moved = await post('fish-tales-le');
+    expect(moved.status).toBe(303);
+    expect(moved.headers.get('location')).toBe('/machines/fish-tales-le');
   });
 });

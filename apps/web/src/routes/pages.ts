@@ -28,6 +28,7 @@ import {
   type PartRequestWithRelations,
   type ProblemReportWithRelations,
   setProblemReportStatus,
+  updateMachine,
 } from '@flipfix/db';
 import { PART_REQUEST_STATUSES, PROBLEM_TYPE_LABELS, PROBLEM_TYPES } from '@flipfix/events';
 import {
@@ -35,6 +36,7 @@ import {
   CreatePartRequestBody,
   CreatePartRequestUpdateBody,
   CreateProblemReportBody,
+  PatchMachineBody,
   PatchProblemReportBody,
 } from '../http/schemas';
 import { ListQuery, parseId } from '../http/validate';
@@ -254,6 +256,34 @@ export function pagesRouter(db: Db): Router {
     );
   });
   // A machine's page is /machines/<slug>; /machines/<id> (older links) redirects there.
+  /** A machine's page, with a form to change its address (slug); `slug` is the value to show in that form. */
+  const renderMachine = async (res: Response, machine: Machine, notice: Notice = null, slug = machine.slug, status = 200) => {
+    const [reports, entries, parts] = await Promise.all([
+      listProblemReports(db, { machineId: machine.id, limit: 20 }),
+      listLogEntries(db, { machineId: machine.id, limit: 20 }),
+      listPartRequests(db, { machineId: machine.id, limit: 20 }),
+    ]);
+    const links = await pageLinks(db, [...reports.map((x) => x.description), ...entries.map((x) => x.text), ...parts.map((x) => x.text)]);
+    send(
+      res,
+      layout({
+        title: machine.name,
+        notice,
+        body: html`<h1>${machine.name}</h1>
+<div class="card"><dl class="meta"><dt>Short name</dt><dd>${machine.shortName ?? '—'}</dd><dt>Link</dt><dd><code>[[machine:${machine.slug}]]</code></dd><dt>Location</dt><dd>${machine.location ?? '—'}</dd><dt>Status</dt><dd>${badge(machine.operationalStatus)}</dd></dl></div>
+<h2>Problem reports</h2>${list(reports.map((x) => reportRow(x, links)), 'No problem reports.')}
+<h2>Log entries</h2>${list(entries.map((x) => logRow(x, links)), 'No log entries.')}
+<h2>Part requests</h2>${list(parts.map((x) => partRow(x, links)), 'No part requests.')}
+<form class="card" method="post" action="${machinePath(machine)}/slug"><h2>Page address</h2>
+<label for="m-slug">Slug (in <code>/machines/&lt;slug&gt;</code> and <code>[[machine:&lt;slug&gt;]]</code>; links already written keep working)</label>
+<input id="m-slug" type="text" name="slug" value="${slug}" required maxlength="100">
+<button type="submit">Change address</button></form>`,
+      }),
+      status,
+    );
+  };
+
+  // A machine's page is /machines/<slug>; /machines/<id> (older links) redirects there.
   r.get('/machines/:ref', async (req, res) => {
     const ref = req.params.ref;
     const machine = await getMachineBySlug(db, ref).catch(async (err: unknown) => {
@@ -265,23 +295,17 @@ export function pagesRouter(db: Db): Router {
       res.redirect(301, machine.redirect);
       return;
     }
-    const [reports, entries, parts] = await Promise.all([
-      listProblemReports(db, { machineId: machine.id, limit: 20 }),
-      listLogEntries(db, { machineId: machine.id, limit: 20 }),
-      listPartRequests(db, { machineId: machine.id, limit: 20 }),
-    ]);
-    const links = await pageLinks(db, [...reports.map((x) => x.description), ...entries.map((x) => x.text), ...parts.map((x) => x.text)]);
-    send(
-      res,
-      layout({
-        title: machine.name,
-        body: html`<h1>${machine.name}</h1>
-<div class="card"><dl class="meta"><dt>Short name</dt><dd>${machine.shortName ?? '—'}</dd><dt>Link</dt><dd><code>[[machine:${machine.slug}]]</code></dd><dt>Location</dt><dd>${machine.location ?? '—'}</dd><dt>Status</dt><dd>${badge(machine.operationalStatus)}</dd></dl></div>
-<h2>Problem reports</h2>${list(reports.map((x) => reportRow(x, links)), 'No problem reports.')}
-<h2>Log entries</h2>${list(entries.map((x) => logRow(x, links)), 'No log entries.')}
-<h2>Part requests</h2>${list(parts.map((x) => partRow(x, links)), 'No part requests.')}`,
-      }),
-    );
+    await renderMachine(res, machine);
+  });
+  r.post('/machines/:slug/slug', async (req, res) => {
+    const machine = await getMachineBySlug(db, req.params.slug);
+    const input = formInput(req.body);
+    try {
+      const { slug } = PatchMachineBody.parse({ slug: input.slug ?? '' });
+      res.redirect(303, machinePath(await updateMachine(db, machine.id, { slug })));
+    } catch (err) {
+      await renderMachine(res, machine, formError(err), typeof input.slug === 'string' ? input.slug : '', 400);
+    }
   });
 
   r.get('/problem-reports', async (req, res) => {
