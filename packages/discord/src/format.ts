@@ -22,7 +22,7 @@ import {
   type RESTPatchAPIChannelMessageJSONBody,
   type RESTPostAPIChannelMessageJSONBody,
 } from 'discord-api-types/v10';
-import { encodeCustomId } from './custom-id';
+import { type CustomIdAction, encodeCustomId } from './custom-id';
 import { DISCORD_LIMITS } from './limits';
 import { escapeMarkdownLinkText, httpUrl, inlineText, linkSpans, neutralizeMentions, renderLinks, safeUrl, sanitizeText, truncate } from './text';
 
@@ -308,56 +308,24 @@ function embedsOf(subject: PostSubject, baseUrl: string): APIEmbed[] {
   return embeds;
 }
 
+function actionButton(style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Success | ButtonStyle.Danger, label: string, action: CustomIdAction): APIButtonComponent {
+  return { type: ComponentType.Button, style, label, custom_id: encodeCustomId(action) };
+}
+
 function actionButtons(subject: PostSubject): APIButtonComponent[] {
+  const id = subject.id;
   if (subject.kind === 'problem_report') {
-    if (subject.status === 'closed') {
-      // As on the record's page: a closed report can be opened again.
-      return [
-        {
-          type: ComponentType.Button,
-          style: ButtonStyle.Secondary,
-          label: 'Reopen',
-          custom_id: encodeCustomId({ action: 'reopen', entity: 'problem_report', id: subject.id }),
-        },
-      ];
-    }
+    // As on the record's page: a closed report can be opened again.
+    if (subject.status === 'closed') return [actionButton(ButtonStyle.Secondary, 'Reopen', { action: 'reopen', entity: 'problem_report', id })];
+    const claimed = subject.claimedByName !== null && subject.claimedByName.trim() !== '';
     return [
-      {
-        type: ComponentType.Button,
-        style: ButtonStyle.Primary,
-        label: 'Claim',
-        custom_id: encodeCustomId({ action: 'claim', entity: 'problem_report', id: subject.id }),
-        disabled: subject.claimedByName !== null && subject.claimedByName.trim() !== '',
-      },
-      {
-        type: ComponentType.Button,
-        style: ButtonStyle.Danger,
-        label: 'Close',
-        custom_id: encodeCustomId({ action: 'close', entity: 'problem_report', id: subject.id }),
-      },
+      { ...actionButton(ButtonStyle.Primary, 'Claim', { action: 'claim', entity: 'problem_report', id }), disabled: claimed },
+      actionButton(ButtonStyle.Danger, 'Close', { action: 'close', entity: 'problem_report', id }),
     ];
   }
   if (subject.kind === 'part_request') {
-    if (subject.status === 'requested') {
-      return [
-        {
-          type: ComponentType.Button,
-          style: ButtonStyle.Primary,
-          label: 'Mark ordered',
-          custom_id: encodeCustomId({ action: 'ordered', entity: 'part_request', id: subject.id }),
-        },
-      ];
-    }
-    if (subject.status === 'ordered') {
-      return [
-        {
-          type: ComponentType.Button,
-          style: ButtonStyle.Success,
-          label: 'Mark received',
-          custom_id: encodeCustomId({ action: 'received', entity: 'part_request', id: subject.id }),
-        },
-      ];
-    }
+    if (subject.status === 'requested') return [actionButton(ButtonStyle.Primary, 'Mark ordered', { action: 'ordered', entity: 'part_request', id })];
+    if (subject.status === 'ordered') return [actionButton(ButtonStyle.Success, 'Mark received', { action: 'received', entity: 'part_request', id })];
   }
   return [];
 }
