@@ -1,14 +1,11 @@
 import {
   type EntityType,
   type EventType,
-  findLinks,
   type LinkedRecord,
-  type LinkTarget,
-  type LinkTargets,
   type MachineRef,
   PROBLEM_TYPE_LABELS,
   type PostSubject,
-  resolveLinksIn,
+  resolveSubjectLinks,
 } from '@flipfix/events';
 import { createRecordLinkLookup, RECORD_PATHS } from './links.ts';
 import type { Machine, PrismaClient } from './generated/prisma/client.ts';
@@ -22,13 +19,6 @@ export interface PostSubjectRef {
 }
 
 const base = (baseUrl: string) => baseUrl.replace(/\/+$/, '');
-
-/** Our record links' targets in `texts`, resolved with one lookup for the whole batch, then handed to each subject. */
-function linksOf(all: LinkTargets, texts: readonly string[]): LinkTargets {
-  const own: Record<string, LinkTarget> = {};
-  for (const text of texts) for (const m of findLinks(text)) if (Object.hasOwn(all, m.key)) own[m.key] = all[m.key]!;
-  return own;
-}
 
 function machineRef(machine: Machine): MachineRef {
   return { id: machine.id, name: machine.name, shortName: machine.shortName };
@@ -176,20 +166,6 @@ export async function loadPostSubjects(
             }
           }),
   ]);
-  const subjects = [...byKey.values()];
-  const textsOf = (subject: PostSubject): string[] => {
-    switch (subject.kind) {
-      case 'problem_report':
-        return [subject.description];
-      case 'log_entry':
-        return subject.problemReport === null ? [subject.text] : [subject.text, subject.problemReport.text];
-      case 'part_request':
-        return [subject.text];
-      case 'part_request_update':
-        return [subject.text, subject.partRequest.text];
-    }
-  };
-  const all = await resolveLinksIn(createRecordLinkLookup(prisma, baseUrl), subjects.flatMap(textsOf));
-  for (const subject of subjects) subject.links = linksOf(all, textsOf(subject));
+  await resolveSubjectLinks(createRecordLinkLookup(prisma, baseUrl), [...byKey.values()]);
   return events.map((e) => byKey.get(`${e.entityType}:${e.entityId}`) ?? null);
 }

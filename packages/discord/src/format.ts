@@ -204,7 +204,8 @@ function linkedLine(subject: PostSubject): string | null {
   const label = escapeMarkdownLinkText(truncate(cleanInline(linked.label), LINK_LABEL_MAX) || 'Linked record');
   const url = safeUrl(linked.url, MARKDOWN_URL_MAX);
   const link = url === null ? label : `[${label}](${url})`;
-  const parts = [cleanInline(linked.lead), truncate(preview(plainLine(subject, linked.text), LINK_PREVIEW_CHARS), MARKDOWN_URL_MAX)].filter((p) => p !== '');
+  // Both parts are bounded: the lead like a label, the preview by its 50 characters.
+  const parts = [truncate(cleanInline(linked.lead), LINK_LABEL_MAX), preview(plainLine(subject, linked.text), LINK_PREVIEW_CHARS)].filter((p) => p !== '');
   return parts.length === 0 ? `📎 ${link}` : `📎 ${link}: ${parts.join(': ')}`;
 }
 

@@ -3,7 +3,7 @@
  * what each is about, and the data a formatter needs to turn one into a post.
  */
 import { z } from 'zod';
-import type { LinkTargets } from './links';
+import { findLinks, type LinkLookup, type LinkTarget, type LinkTargets, resolveLinksIn } from './links';
 
 /** Event types that create a new Discord post. */
 export const POST_EVENT_TYPES = [
@@ -135,6 +135,35 @@ export interface PartRequestUpdatePost extends PostBase {
 
 /** Everything a formatter needs about one record, loaded fresh from the database. */
 export type PostSubject = ProblemReportPost | LogEntryPost | PartRequestPost | PartRequestUpdatePost;
+
+/** The texts of a subject that may hold record links: its own, and the linked record's (for the 📎 preview). */
+export function subjectTexts(subject: PostSubject): string[] {
+  switch (subject.kind) {
+    case 'problem_report':
+      return [subject.description];
+    case 'log_entry':
+      return subject.problemReport === null ? [subject.text] : [subject.text, subject.problemReport.text];
+    case 'part_request':
+      return [subject.text];
+    case 'part_request_update':
+      return [subject.text, subject.partRequest.text];
+  }
+}
+
+/**
+ * Resolves the record links of all `subjects` with one call to `lookup`
+ * (one query per kind of link, for the whole batch) and sets each subject's
+ * `links` to the targets of its own texts. Every source of subjects (our
+ * tables, a Flipfix database) finishes loading with this, using its lookup.
+ */
+export async function resolveSubjectLinks(lookup: LinkLookup, subjects: readonly PostSubject[]): Promise<void> {
+  const all = await resolveLinksIn(lookup, subjects.flatMap(subjectTexts));
+  for (const subject of subjects) {
+    const own: Record<string, LinkTarget> = {};
+    for (const m of subjectTexts(subject).flatMap(findLinks)) if (Object.hasOwn(all, m.key)) own[m.key] = all[m.key]!;
+    subject.links = own;
+  }
+}
 
 /** The outbox row as the relay and router see it. */
 export const OutboxEventSchema = z.object({

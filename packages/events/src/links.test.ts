@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { type LogEntryPost, type PartRequestPost, resolveSubjectLinks } from './index';
 import { findLinks, type LinkLookup, type LinkRef, linkRefsIn, renderLinksWith, resolveLinksIn, toStorageForm } from './links';
 
 describe("Flipfix's record-link grammar", () => {
@@ -56,5 +57,32 @@ describe("Flipfix's record-link grammar", () => {
       text: '[[machine:id:7]] [[machine:id:3]] [[problem:1]] [[machine:nope]] [[afm]]',
       missing: ['[[machine:nope]]'],
     });
+  });
+});
+
+describe('resolveSubjectLinks', () => {
+  it('one lookup for a batch of subjects; each gets the targets of its own texts, the 📎 record\'s included', async () => {
+    const calls: number[] = [];
+    const lookup: LinkLookup = {
+      async resolveLinks(refs) {
+        calls.push(refs.length);
+        return new Map(refs.map((r) => ['id' in r ? `${r.kind}:${r.id}` : '', { id: 1, label: 'x', url: 'https://x/' }]));
+      },
+    };
+    const common = { url: 'https://x/', photoUrls: [], createdAt: new Date(0), links: {} };
+    const entry: LogEntryPost = {
+      ...common,
+      kind: 'log_entry',
+      id: 1,
+      machine: { id: 1, name: 'M', shortName: null },
+      text: '[[log:1]]',
+      maintainerNames: [],
+      problemReport: { label: 'Problem Report #2', url: 'https://x/', lead: null, text: 'see [[problem:2]]' },
+    };
+    const request: PartRequestPost = { ...common, kind: 'part_request', id: 3, machine: null, text: '[[problem:2]] [[partrequest:3]]', status: 'requested', requestedByName: null };
+    await resolveSubjectLinks(lookup, [entry, request]);
+    expect(calls).toEqual([3]);
+    expect(Object.keys(entry.links)).toEqual(['log:1', 'problem:2']);
+    expect(Object.keys(request.links)).toEqual(['problem:2', 'partrequest:3']);
   });
 });
