@@ -123,17 +123,23 @@ export class OutboxRelay {
 
   async #listen(): Promise<void> {
     if (this.#closed || this.#listener) return;
+    let client: PoolClient | undefined;
     try {
-      const client = await this.#o.pool.connect();
+      client = await this.#o.pool.connect();
+      const own = client;
       client.on('notification', () => this.kick());
       client.on('error', (err) => {
+        // pg can report one lost connection twice, and close() releases the listener it takes:
+        // only the listener still in place is released here, once.
+        if (this.#listener !== own) return;
         this.#o.log.warn({ err }, 'outbox listener lost; polling until it is back');
-        if (this.#listener === client) this.#listener = null;
-        client.release(true);
+        this.#listener = null;
+        own.release(true);
       });
       await client.query('LISTEN flipfix_outbox');
       this.#listener = client;
     } catch (err) {
+      client?.release(true);
       this.#o.log.warn({ err }, 'outbox LISTEN failed; polling');
     }
   }

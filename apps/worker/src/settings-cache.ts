@@ -50,17 +50,23 @@ export class SettingsCache {
 
   async #listen(): Promise<void> {
     if (this.#closed) return;
+    let client: PoolClient | undefined;
     try {
-      const client = await this.#opts.pool.connect();
+      client = await this.#opts.pool.connect();
+      const own = client;
       client.on('notification', () => void this.reload().catch((err) => this.#opts.log.warn({ err }, 'settings reload failed')));
       client.on('error', (err) => {
+        // pg can report one lost connection twice, and close() releases the listener it takes:
+        // only the listener still in place is released here, once.
+        if (this.#listener !== own) return;
         this.#opts.log.warn({ err }, 'settings listener lost; polling until it is back');
         this.#listener = null;
-        client.release(true);
+        own.release(true);
       });
       await client.query('LISTEN flipfix_settings');
       this.#listener = client;
     } catch (err) {
+      client?.release(true);
       this.#opts.log.warn({ err }, 'settings LISTEN failed; polling');
     }
   }
