@@ -3,7 +3,7 @@
  * DISCORD_BOT_TOKEN and creating DISCORD_CHANNEL_ID, each with a development default.
  */
 import { PortSchema, parseEnv, SIM_DEFAULTS, SnowflakeSchema, z } from '@flipfix/config';
-import { createLogger } from '@flipfix/logger';
+import { createLogger, shouldColorize } from '@flipfix/logger';
 import { startSimulator } from './index';
 
 const Env = z.object({
@@ -25,7 +25,9 @@ async function main(): Promise<void> {
   const log = createLogger({
     name: 'discord-sim',
     level: env.LOG_LEVEL,
-    pretty: env.NODE_ENV === 'development' && process.stdout.isTTY === true,
+    // Formatted like the web app's and the worker's lines (also under `npm start`, which pipes them).
+    pretty: env.NODE_ENV === 'development',
+    colorize: shouldColorize(process.stdout, process.env),
     secrets: [env.DISCORD_BOT_TOKEN],
   });
   const sim = await startSimulator({

@@ -14,10 +14,11 @@ import type { Db } from '@flipfix/db';
 import { TEST_IMAGE_PATH } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';
 import type { QUEUES, RetryPolicy } from '@flipfix/queue';
-import { AdminAuth } from './admin/auth';
+import { AdminAuth, type AuthFailureLimit } from './admin/auth';
 import { adminConsoleRouter } from './admin/console';
 import { HealthService } from './health';
 import { errorHandler, notFound, requestId } from './http/errors';
+import { inputGuard } from './http/input-guard';
 import { WebMetrics } from './metrics';
 import { adminApiRouter } from './routes/admin-api';
 import { apiRouter } from './routes/api';
@@ -44,7 +45,8 @@ export interface WebConfig {
   /** Force `Secure` cookies. */
   secureCookies?: boolean | undefined;
   sessionTtlSeconds?: number | undefined;
-  loginLimit?: { max: number; windowSeconds: number } | undefined;
+  /** Wrong admin tokens allowed per client and in total per window (default 10 and 100 per 15 min). */
+  authFailureLimit?: AuthFailureLimit | undefined;
   /** Discord probe cache. Default 5000 ms. */
   discordCacheMs?: number | undefined;
   /** Retry policy for redelivered jobs. */
@@ -103,7 +105,7 @@ export function createApp(deps: AppDeps): express.Application {
     adminToken: config.adminToken,
     keyPrefix: config.keyPrefix,
     ...(config.sessionTtlSeconds === undefined ? {} : { sessionTtlSeconds: config.sessionTtlSeconds }),
-    ...(config.loginLimit === undefined ? {} : { loginLimit: config.loginLimit }),
+    ...(config.authFailureLimit === undefined ? {} : { authFailureLimit: config.authFailureLimit }),
     ...(config.secureCookies === undefined ? {} : { secureCookies: config.secureCookies }),
   });
 
@@ -155,6 +157,7 @@ export function createApp(deps: AppDeps): express.Application {
 
   app.use(express.json({ limit: '1mb' }));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  app.use(inputGuard());
 
   const onSettingsChanged = () => health.invalidate();
   app.use(

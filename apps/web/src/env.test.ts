@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EnvError, parseEnv } from '@flipfix/config';
 import { resolveAdminToken, WebEnv } from './env';
@@ -13,10 +16,19 @@ describe('WebEnv', () => {
     expect(admin.token.length).toBeGreaterThanOrEqual(16);
   });
 
-  it('requires ADMIN_TOKEN in production', () => {
+  it('requires an ADMIN_TOKEN of at least 32 characters in production', () => {
     expect(() => parseEnv(WebEnv, { NODE_ENV: 'production' })).toThrow(/ADMIN_TOKEN: is required in production/);
-    const env = parseEnv(WebEnv, { NODE_ENV: 'production', ADMIN_TOKEN: 'a-long-enough-admin-token' });
-    expect(resolveAdminToken(env)).toEqual({ token: 'a-long-enough-admin-token', generated: false });
+    expect(() => parseEnv(WebEnv, { NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(31) })).toThrow(/ADMIN_TOKEN: must be at least 32 characters in production/);
+    const token = 'a-long-enough-production-admin-token';
+    const env = parseEnv(WebEnv, { NODE_ENV: 'production', ADMIN_TOKEN: token });
+    expect(resolveAdminToken(env)).toEqual({ token, generated: false });
+  });
+
+  it('keeps the development token in a file, so it survives a restart', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'flipfix-web-')), '.admin-token');
+    const first = resolveAdminToken(parseEnv(WebEnv, {}), file);
+    expect(first.generated).toBe(true);
+    expect(resolveAdminToken(parseEnv(WebEnv, {}), file)).toEqual(first);
   });
 
   it('refuses a short admin token and a bad port, naming each variable', () => {
@@ -35,7 +47,8 @@ describe('WebEnv', () => {
   });
 
   it('parses TRUST_PROXY as a boolean, a hop count or an address list', () => {
-    expect(parseEnv(WebEnv, { TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    // `true` is one proxy, not "every hop": the left-most X-Forwarded-For entry is the client's to write.
+    expect(parseEnv(WebEnv, { TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(1);
     expect(parseEnv(WebEnv, { TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
     expect(parseEnv(WebEnv, { TRUST_PROXY: 'loopback' }).TRUST_PROXY).toBe('loopback');
   });

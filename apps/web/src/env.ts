@@ -2,11 +2,17 @@
  * The web app's environment, parsed once by main.ts. Cross-field rules live
  * here so a bad combination stops the process at start with a clear message.
  */
-import { BaseEnv, generateDevToken, PortSchema, z } from '@flipfix/config';
+import { BaseEnv, generateDevToken, loadDevToken, PortSchema, z } from '@flipfix/config';
 import { DEFAULT_PREFIX } from '@flipfix/queue';
 
-/** Minimum admin token length: long enough that guessing through the rate limit is hopeless. */
+/** Minimum admin token length in development. */
 export const ADMIN_TOKEN_MIN_LENGTH = 16;
+/**
+ * Minimum admin token length in production: long enough that guessing is
+ * hopeless whatever the rate limit lets through (a correct token is never
+ * refused, so the limit alone cannot be what stops a guesser).
+ */
+export const PRODUCTION_ADMIN_TOKEN_MIN_LENGTH = 32;
 
 const booleanish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -15,11 +21,14 @@ const booleanish = z
 /**
  * `TRUST_PROXY`: `true`/`false`, a hop count, or Express's list of trusted
  * addresses ("loopback", "10.0.0.0/8"). Needed behind a TLS-terminating proxy
- * so `req.secure` (secure cookies) and `req.ip` (login rate limit) are right.
+ * so `req.secure` (secure cookies) and `req.ip` (the admin rate limit) are
+ * right. `true` means one proxy (a hop count of 1), not Express's "trust
+ * every hop": then `req.ip` would be the left-most `X-Forwarded-For` entry,
+ * which any client writes, and a client changing it would never be limited.
  */
 const trustProxy = z.string().transform((v): boolean | number | string => {
   const lower = v.trim().toLowerCase();
-  if (lower === 'true' || lower === 'yes') return true;
+  if (lower === 'true' || lower === 'yes') return 1;
   if (lower === 'false' || lower === 'no') return false;
   if (/^\d+$/.test(lower)) return Number(lower);
   return v.trim();
@@ -40,19 +49,31 @@ export const WebEnv = BaseEnv.extend({
   /** Marks session cookies `Secure` even when the request did not arrive over TLS. */
   COOKIE_SECURE: booleanish.optional(),
 }).superRefine((env, ctx) => {
-  if (env.NODE_ENV === 'production' && env.ADMIN_TOKEN === undefined) {
+  if (env.NODE_ENV !== 'production') return;
+  if (env.ADMIN_TOKEN === undefined) {
     ctx.addIssue({
       code: 'custom',
       path: ['ADMIN_TOKEN'],
-      message: `is required in production (at least ${ADMIN_TOKEN_MIN_LENGTH} characters)`,
+      message: `is required in production (at least ${PRODUCTION_ADMIN_TOKEN_MIN_LENGTH} random characters, e.g. openssl rand -base64 32)`,
+    });
+  } else if (env.ADMIN_TOKEN.length < PRODUCTION_ADMIN_TOKEN_MIN_LENGTH) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ADMIN_TOKEN'],
+      message: `must be at least ${PRODUCTION_ADMIN_TOKEN_MIN_LENGTH} characters in production`,
     });
   }
 });
 
 export type WebEnv = z.infer<typeof WebEnv>;
 
-/** The admin token to use and whether it was generated (so the entry point prints it once). */
-export function resolveAdminToken(env: WebEnv): { token: string; generated: boolean } {
+/**
+ * The admin token to use and whether it was made here (so the entry point
+ * prints it). Without ADMIN_TOKEN (development only): the token kept in
+ * `devTokenFile`, created on first use, so it survives restarts; without a
+ * file, a fresh one.
+ */
+export function resolveAdminToken(env: WebEnv, devTokenFile?: string): { token: string; generated: boolean } {
   if (env.ADMIN_TOKEN !== undefined) return { token: env.ADMIN_TOKEN, generated: false };
-  return { token: generateDevToken(), generated: true };
+  return { token: devTokenFile === undefined ? generateDevToken() : loadDevToken(devTokenFile), generated: true };
 }

@@ -1,30 +1,51 @@
 /**
- * Web entry point: parses the environment once, connects Postgres, Redis and
- * the queues, serves the app and stops cleanly on SIGINT/SIGTERM.
+ * Web entry point: parses the environment once, checks that Postgres and
+ * Redis answer, connects the queues, serves the app and stops cleanly on
+ * SIGINT/SIGTERM. A bad variable or an unreachable service ends it with one
+ * line saying what to do, not a stack trace.
  */
-import { parseEnv, resolveDiscord, SIM_DEFAULTS } from '@flipfix/config';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type LoadedEnv, loadEnv, SIM_DEFAULTS, startupProblem, waitForCoreServices } from '@flipfix/config';
 import { DIGEST_QUEUE } from '@flipfix/bot-features';
 import { Queue } from 'bullmq';
-import { createDb } from '@flipfix/db';
+import { createDb, probePostgres } from '@flipfix/db';
 import { createDiscordRest } from '@flipfix/discord';
-import { createLogger } from '@flipfix/logger';
-import { createRedis, openAllQueues } from '@flipfix/queue';
+import { createLogger, shouldColorize } from '@flipfix/logger';
+import { createRedis, openAllQueues, probeRedis } from '@flipfix/queue';
 import { createApp } from './app';
 import { resolveAdminToken, WebEnv } from './env';
 
-const env = parseEnv(WebEnv);
-const discord = resolveDiscord(env);
-const admin = resolveAdminToken(env);
+/** The development admin token file `npm start` shares (repository root, git-ignored). */
+const DEV_TOKEN_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../.admin-token');
+
+let loaded: LoadedEnv<WebEnv>;
+try {
+  loaded = loadEnv(WebEnv);
+} catch (err) {
+  process.stderr.write(`web: ${startupProblem(err)}\n`);
+  process.exit(1);
+}
+const { env, runtime: { discord, baseUrl } } = loaded;
+const admin = resolveAdminToken(env, env.NODE_ENV === 'development' ? DEV_TOKEN_FILE : undefined);
 const log = createLogger({
   name: 'web',
   level: env.LOG_LEVEL,
   pretty: env.NODE_ENV === 'development',
+  colorize: shouldColorize(process.stdout, process.env),
   secrets: [discord.botToken, admin.token],
 });
 
 if (admin.generated) {
-  // Printed on purpose, once, and only for a generated development token.
-  process.stdout.write(`\n  Admin token: ${admin.token}  (set ADMIN_TOKEN to choose one)\n  Console: ${env.APP_BASE_URL}/admin\n\n`);
+  // Printed on purpose, and only for a development token.
+  process.stdout.write(`\n  Admin token: ${admin.token}  (set ADMIN_TOKEN to choose one)\n  Console: ${baseUrl}/admin\n\n`);
+}
+
+try {
+  await waitForCoreServices(env, { postgres: probePostgres, redis: probeRedis }, (line) => log.warn(line));
+} catch (err) {
+  log.fatal(startupProblem(err));
+  process.exit(1);
 }
 
 const prefix = env.QUEUE_PREFIX;
@@ -47,7 +68,7 @@ const app = createApp({
   dashboardQueues: [digestQueue],
   config: {
     adminToken: admin.token,
-    baseUrl: env.APP_BASE_URL,
+    baseUrl,
     defaultChannelId: discord.channelId,
     guildId: discord.simulated ? SIM_DEFAULTS.guildId : undefined,
     simulatorUrl: discord.simulated ? discord.apiUrl.replace(/\/api\/?$/, '') : undefined,
@@ -61,6 +82,12 @@ const app = createApp({
 
 const server = app.listen(env.PORT, () => {
   log.info({ port: env.PORT, discord: discord.simulated ? 'simulator' : 'discord' }, 'web listening');
+});
+server.once('error', (err: NodeJS.ErrnoException) => {
+  // Most often another process on the port: say so in one line instead of an unhandled 'error' stack.
+  const why = err.code === 'EADDRINUSE' ? `port ${env.PORT} is in use; stop the other process or set PORT` : startupProblem(err);
+  log.fatal(`web could not listen: ${why}`);
+  process.exit(1);
 });
 
 let stopping: Promise<void> | null = null;

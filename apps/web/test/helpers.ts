@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { DIGEST_QUEUE } from '@flipfix/bot-features';
 import { DEFAULT_REDIS_URL } from '@flipfix/config';
 import { createTestDatabase, type Db } from '@flipfix/db';
-import { createLogger } from '@flipfix/logger';
+import { createLogger, type Logger } from '@flipfix/logger';
 import { createRedis, openAllQueues } from '@flipfix/queue';
 import { createApp, type WebConfig } from '../src/app';
 
@@ -44,6 +44,8 @@ export async function startTestWeb(
     prefix?: string;
     database?: { url: string; db: Db };
     interactions?: { publicKey: string; discordApiUrl: string };
+    /** The app's logger; silent by default (TEST_LOG_LEVEL to see it). */
+    log?: Logger;
   } = {},
 ): Promise<TestWeb> {
   const database = options.database ?? (await createTestDatabase());
@@ -55,7 +57,7 @@ export async function startTestWeb(
     db: database.db,
     redis,
     queues,
-    log: createLogger({ name: 'web-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    log: options.log ?? createLogger({ name: 'web-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...(options.discordRest ? { discordRest: options.discordRest } : {}),
     ...(options.discordToken ? { discordToken: options.discordToken } : {}),
     ...(options.interactions ? { interactions: options.interactions } : {}),

@@ -26,7 +26,7 @@ let web: TestWeb;
 let refs: PostSubjectRef[];
 
 beforeAll(async () => {
-  web = await startTestWeb({ config: { loginLimit: { max: 50, windowSeconds: 60 } } });
+  web = await startTestWeb({ config: { authFailureLimit: { perClient: 50, total: 500, windowSeconds: 60 } } });
   const db = web.db;
   const afm = await createMachine(db, { name: 'Attack From Mars', shortName: 'AFM' });
   const ebd = await createMachine(db, { name: 'Eight Ball Deluxe', shortName: 'EBD' });

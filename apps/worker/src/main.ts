@@ -1,31 +1,49 @@
 /**
- * Worker entry point: parses the environment once, starts every stage and
- * stops cleanly on SIGINT/SIGTERM.
+ * Worker entry point: parses the environment once, checks that Postgres and
+ * Redis answer, starts every stage and stops cleanly on SIGINT/SIGTERM. A bad
+ * variable or an unreachable service ends it with one line saying what to
+ * do, not a stack trace per reconnect.
  */
 import { createServer } from 'node:http';
 import { createBotFeatures } from '@flipfix/bot-features';
-import { parseEnv, resolveDiscord } from '@flipfix/config';
+import { type LoadedEnv, loadEnv, startupProblem, waitForCoreServices } from '@flipfix/config';
+import { probePostgres } from '@flipfix/db';
 import { withLegacyWebhooks } from '@flipfix/legacy-webhooks';
-import { createLogger } from '@flipfix/logger';
+import { createLogger, shouldColorize } from '@flipfix/logger';
+import { probeRedis } from '@flipfix/queue';
 import { WorkerEnv } from './env';
 import { Metrics } from './metrics';
 import { startWorker } from './worker';
 
-const env = parseEnv(WorkerEnv);
-const discord = resolveDiscord(env);
+let loaded: LoadedEnv<WorkerEnv>;
+try {
+  loaded = loadEnv(WorkerEnv);
+} catch (err) {
+  process.stderr.write(`worker: ${startupProblem(err)}\n`);
+  process.exit(1);
+}
+const { env, runtime: { discord, baseUrl } } = loaded;
 const log = createLogger({
   name: 'worker',
   level: env.LOG_LEVEL,
   pretty: env.NODE_ENV === 'development',
+  colorize: shouldColorize(process.stdout, process.env),
   secrets: [discord.botToken],
 });
+
+try {
+  await waitForCoreServices(env, { postgres: probePostgres, redis: probeRedis }, (line) => log.warn(line));
+} catch (err) {
+  log.fatal(startupProblem(err));
+  process.exit(1);
+}
 
 const metrics = new Metrics({ defaultMetrics: true });
 const worker = await startWorker({
   databaseUrl: env.DATABASE_URL,
   redisUrl: env.REDIS_URL,
   prefix: env.QUEUE_PREFIX,
-  baseUrl: env.APP_BASE_URL,
+  baseUrl,
   discord: { token: discord.botToken, apiUrl: discord.apiUrl, channelId: discord.channelId, timeoutMs: env.DISCORD_TIMEOUT_MS },
   log,
   metrics,

@@ -80,7 +80,9 @@ interface Interaction {
 export function clickerName(i: Interaction): string {
   const u = i.member?.user ?? i.user;
   const name = i.member?.nick || u?.global_name || u?.username || '';
-  return name.trim().slice(0, 100) || 'Someone on Discord';
+  // Signed by Discord, but stored in text columns: control characters (NUL breaks Postgres) go.
+  const clean = typeof name === 'string' ? name.replace(/[\u0000-\u001F\u007F\uD800-\uDFFF]/gu, '') : '';
+  return clean.trim().slice(0, 100) || 'Someone on Discord';
 }
 
 function ephemeral(content: string) {

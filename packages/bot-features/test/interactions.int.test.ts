@@ -84,7 +84,8 @@ describe('signature checks', () => {
   });
 
   it('answers an unknown or malformed custom_id with an ephemeral error', async () => {
-    for (const customId of ['explode:problem_report:1', 'claim:part_request:1', 'claim:problem_report:abc', '']) {
+    // 2147483648 is one past a Postgres integer: it used to reach the query and answer "Something went wrong".
+    for (const customId of ['explode:problem_report:1', 'claim:part_request:1', 'claim:problem_report:abc', '', 'claim:problem_report:2147483648']) {
       const body = interactionBody({ type: 3, data: { custom_id: customId, component_type: 2 }, member: { user: { id: '1', username: 'eve' } } });
       const r = await send(body, signed(body));
       expect(r.status).toBe(200);

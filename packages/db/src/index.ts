@@ -3,6 +3,7 @@
  * services, the outbox's post view, settings, seed data and test support.
  */
 export { createDb, prismaOf, type CreateDbOptions, type Db, type DbLike } from './client.ts';
+export { probePostgres, type ProbePostgresOptions } from './probe.ts';
 export { AppError, NotFoundError, isAppError, type AppErrorCode, type AppErrorOptions } from './errors.ts';
 export {
   DEFAULT_MIGRATIONS_DIR,

@@ -7,7 +7,7 @@ describe('custom ids', () => {
       { action: 'claim', entity: 'problem_report', id: 12 },
       { action: 'close', entity: 'problem_report', id: 1 },
       { action: 'ordered', entity: 'part_request', id: 3 },
-      { action: 'received', entity: 'part_request', id: Number.MAX_SAFE_INTEGER },
+      { action: 'received', entity: 'part_request', id: 2_147_483_647 },
     ];
     for (const a of all) {
       const s = encodeCustomId(a);
@@ -28,6 +28,9 @@ describe('custom ids', () => {
       'claim:problem_report:-1',
       'claim:problem_report:1.5',
       'claim:problem_report:99999999999999999',
+      // Beyond a Postgres integer: names no record (the database would refuse the query).
+      'claim:problem_report:2147483648',
+      'close:problem_report:9007199254740991',
       'claim:part_request:1',
       'ordered:problem_report:1',
       'delete:problem_report:1',
@@ -49,6 +52,7 @@ describe('custom ids', () => {
   it('refuses to encode an invalid id or pair', () => {
     expect(() => encodeCustomId({ action: 'claim', entity: 'problem_report', id: 0 })).toThrow(RangeError);
     expect(() => encodeCustomId({ action: 'claim', entity: 'problem_report', id: 1.5 })).toThrow(RangeError);
+    expect(() => encodeCustomId({ action: 'claim', entity: 'problem_report', id: 2_147_483_648 })).toThrow(RangeError);
     expect(() => encodeCustomId({ action: 'ordered', entity: 'problem_report', id: 1 } as unknown as CustomIdAction)).toThrow(RangeError);
   });
 });

@@ -228,6 +228,29 @@ describe('threadName', () => {
     expect(long.length).toBeLessThanOrEqual(100);
     expect(long.startsWith('⚠️ MMM')).toBe(true);
   });
+
+  it('cannot ping: @everyone, @here and mention syntax in user text are broken up', () => {
+    const name = threadName(problemReport({ description: '@everyone look <@123456789012345678> <@&123456789012345678> @here' }));
+    expect(name).not.toMatch(/@everyone|@here|<@/);
+    expect(name).toContain('@\u200beveryone');
+  });
+});
+
+describe('the reporter\'s private contact', () => {
+  it('appears in no post, edit, webhook body, digest or thread name', () => {
+    const contact = 'secret-contact@example.com';
+    for (const reporterName of [null, '', '  ', 'Ada']) {
+      const subject = problemReport({ reporterName, reporterContact: contact });
+      const bodies = [
+        formatPost(subject, { baseUrl: BASE }),
+        formatPost(subject, { baseUrl: BASE, mode: 'webhook' }),
+        formatStatusEdit(subject, { baseUrl: BASE }),
+        formatDigest([{ subject, eventType: 'problem_report_created' }], { baseUrl: BASE }),
+        threadName(subject),
+      ];
+      expect(JSON.stringify(bodies)).not.toContain('secret-contact');
+    }
+  });
 });
 
 describe('formatTestMessage', () => {

@@ -114,16 +114,14 @@ export function machineLabel(machine: MachineRef | null): string | null {
   return label === '' ? `Machine #${machine.id}` : label;
 }
 
-/**
- * Who a post credits: Flipfix's rules per kind, "Anonymous" when nobody. A
- * reporter's contact is private (only maintainers see it), so unlike Flipfix
- * it never stands in for the name.
- */
+/** Who a post credits: Flipfix's rules per kind, "Anonymous" when nobody. */
 export function attributionNames(subject: PostSubject): string[] {
   let names: string[];
   switch (subject.kind) {
     case 'problem_report': {
-      names = [cleanName(subject.reporterName)].filter((n) => n !== '');
+      // Never the contact: the form promises only maintainers see it.
+      const name = cleanName(subject.reporterName);
+      names = name === '' ? [] : [name];
       break;
     }
     case 'log_entry':
@@ -249,7 +247,8 @@ function colorOf(subject: PostSubject): number {
 }
 
 function isoTimestamp(date: Date): string | null {
-  return date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
+  // Outside years 0-9999 toISOString() gives `+010000-…`, which Discord's date-time format refuses.
+  return date instanceof Date && !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 0 && date.getUTCFullYear() <= 9999 ? date.toISOString() : null;
 }
 
 /**
@@ -551,7 +550,8 @@ export function formatDigest(items: readonly DigestItem[], options: DigestOption
     const t = item.subject.createdAt;
     if (t instanceof Date && !Number.isNaN(t.getTime()) && (latest === null || t > latest)) latest = t;
   }
-  if (latest !== null) embed.timestamp = latest.toISOString();
+  const timestamp = latest === null ? null : isoTimestamp(latest);
+  if (timestamp !== null) embed.timestamp = timestamp;
 
   const body: RESTPostAPIChannelMessageJSONBody = { embeds: [embed] };
   const allowed: APIAllowedMentions = { parse: [] };

@@ -6,6 +6,7 @@
  * Lengths here are UTF-16 code units (`string.length`), which is never less
  * than Discord's code point count, so a result fits under both measures.
  */
+import { toHttpUri } from '@flipfix/config';
 import { type LinkTargets, renderLinksWith } from '@flipfix/events';
 
 /** Zero-width space: breaks mention syntax without changing what a reader sees. */
@@ -48,20 +49,13 @@ export function escapeMarkdownLinkText(text: string): string {
 }
 
 /**
- * `url` as an absolute http(s) URL (normalized by the WHATWG parser), or null
- * when it is not one, carries credentials, or is longer than `maxLength`.
+ * `url` as an absolute http(s) URL that Discord's API accepts (RFC 3986:
+ * characters the WHATWG parser leaves, such as `|` or a bare `%`, are
+ * percent-encoded by `toHttpUri`), or null when it is not one, carries
+ * credentials, or is longer than `maxLength`.
  */
 export function httpUrl(url: string | null | undefined, maxLength = 2048): string | null {
-  if (typeof url !== 'string') return null;
-  let parsed: URL;
-  try {
-    parsed = new URL(url.trim());
-  } catch {
-    return null;
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null;
-  if (parsed.username !== '' || parsed.password !== '') return null;
-  return parsed.href.length <= maxLength ? parsed.href : null;
+  return toHttpUri(url, { maxLength });
 }
 
 /**

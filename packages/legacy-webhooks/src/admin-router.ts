@@ -50,7 +50,13 @@ export interface WebhookAdminDeps extends WebhookUrlRules {
 }
 
 const TestBody = z.strictObject({ eventType: z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }).optional() });
-const RolloutQuery = z.object({ since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional() });
+const RolloutQuery = z.object({
+  since: z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+    // Year 0000 parses, but the database refuses it: a 400 here instead of a 500 there.
+    .refine((v) => new Date(v).getUTCFullYear() >= 1970, 'must be in 1970 or later')
+    .optional(),
+});
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 

@@ -42,9 +42,26 @@ export interface CreateLoggerOptions {
   level?: string;
   /** Human-readable single-line output (development). */
   pretty?: boolean;
+  /**
+   * ANSI colours in pretty output. Default false: log files and pipes get
+   * plain text; entry points pass {@link shouldColorize} of their stdout.
+   */
+  colorize?: boolean;
   /** Extra literal secrets (the bot token value, say) to censor wherever they appear in messages. */
   secrets?: readonly string[];
   destination?: NodeJS.WritableStream;
+}
+
+/**
+ * Whether output to `stream` should carry ANSI colours, by the usual
+ * conventions: `NO_COLOR` (any value) turns them off, `FORCE_COLOR` (other
+ * than `0`) on, else only a terminal gets them. `env` is passed in
+ * (`process.env` at the entry point), so this module reads no environment.
+ */
+export function shouldColorize(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR !== '0';
+  return stream.isTTY === true;
 }
 
 /** Creates a pino logger whose output never carries a secret. */
@@ -79,7 +96,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       ...config,
       transport: {
         target: 'pino-pretty',
-        options: { colorize: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
+        options: { colorize: options.colorize ?? false, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
       },
     });
   }

@@ -118,6 +118,35 @@ export function createRedis(redisUrl: string, role: 'worker' | 'producer' = 'pro
   });
 }
 
+/**
+ * Resolves once Redis at `redisUrl` answers PING; rejects with the client's
+ * error otherwise. One connection attempt, no reconnects, no error events
+ * left behind: for start-up checks.
+ */
+export async function probeRedis(redisUrl: string, timeoutMs = 3000): Promise<void> {
+  const client = new Redis(redisUrl, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  // Without retries, connect() rejects with a bare "Connection is closed."; the cause (ECONNREFUSED,
+  // ENOTFOUND, WRONGPASS) arrives as an 'error' event just before, so that is what is thrown.
+  let cause: unknown = null;
+  client.on('error', (err) => {
+    cause ??= err;
+  });
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    throw cause ?? err;
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** Opens a BullMQ Queue by catalog name on a shared connection. */
 export function openQueue(name: QueueName, connection: Redis, prefix = DEFAULT_PREFIX, extra: Partial<QueueOptions> = {}): Queue {
   return new Queue(name, { connection, prefix, ...extra });

@@ -1,8 +1,17 @@
 /**
  * Admin authentication: the admin token as a Bearer token (JSON API) or as
  * the password of a console session. Sessions are random ids in Redis (JSON,
- * 12 h TTL), each with its own CSRF token; logins are rate-limited per IP in
- * Redis. Tokens are compared in constant time (hashes of equal length).
+ * 12 h TTL), each with its own CSRF token. Tokens are compared in constant
+ * time (hashes of equal length).
+ *
+ * Wrong tokens (Bearer or log-in form) are counted in Redis per client and in
+ * total over a window; past either budget a wrong token is answered 429, so
+ * a client rotating its address (or its `X-Forwarded-For`) is limited by the
+ * total. The client is `req.ip`, which is the proxy's forwarded address only
+ * when `trust proxy` is configured. The correct token is checked first and
+ * always accepted, and never counted: refusing it while limited would let
+ * anyone lock the admin out by sending wrong tokens. What makes guessing
+ * hopeless is the token's length (at least 32 characters in production).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -28,10 +37,25 @@ export interface AuthOptions {
   /** Redis key prefix (tests use a unique one). */
   keyPrefix: string;
   sessionTtlSeconds?: number;
-  /** Login attempts per IP per window. */
-  loginLimit?: { max: number; windowSeconds: number };
+  /** Wrong tokens allowed per client and in total per window before answers become 429. */
+  authFailureLimit?: AuthFailureLimit;
   /** Force `Secure` cookies even without TLS seen by Express. */
   secureCookies?: boolean;
+}
+
+/** Budgets of wrong admin tokens (Bearer and log-in form together). */
+export interface AuthFailureLimit {
+  /** Wrong tokens per client address per window. */
+  perClient: number;
+  /** Wrong tokens from all clients together per window. */
+  total: number;
+  windowSeconds: number;
+}
+
+/** Whether a wrong token still gets a plain 401, or a 429 and when to try again. */
+export interface AuthFailureVerdict {
+  limited: boolean;
+  retryAfterSeconds: number;
 }
 
 /** SHA-256 then timingSafeEqual: constant time whatever the lengths. */
@@ -69,7 +93,7 @@ export class AdminAuth {
   constructor(options: AuthOptions) {
     this.#o = {
       sessionTtlSeconds: 12 * 3600,
-      loginLimit: { max: 10, windowSeconds: 15 * 60 },
+      authFailureLimit: { perClient: 10, total: 100, windowSeconds: 15 * 60 },
       secureCookies: false,
       ...options,
     };
@@ -159,15 +183,35 @@ export class AdminAuth {
   }
 
   /**
-   * Counts one login attempt for `ip`; false once the window's budget is
-   * spent. Returns the seconds until the window resets too.
+   * Counts one wrong token from `client` (its address) against the client's
+   * and the total budget; limited once either is spent.
    */
-  async countLoginAttempt(ip: string): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
-    const key = this.#key('login', ip);
-    const [[, count], [, ttl]] = (await this.#o.redis.multi().incr(key).ttl(key).exec()) as [[null, number], [null, number]];
-    if (ttl < 0) await this.#o.redis.expire(key, this.#o.loginLimit.windowSeconds);
-    const retryAfterSeconds = ttl > 0 ? ttl : this.#o.loginLimit.windowSeconds;
-    return { allowed: count <= this.#o.loginLimit.max, retryAfterSeconds };
+  async countFailure(client: string): Promise<AuthFailureVerdict> {
+    const { perClient, total, windowSeconds } = this.#o.authFailureLimit;
+    const keys = [this.#key('authfail', `client:${client.slice(0, 100)}`), this.#key('authfail', 'total')];
+    const multi = this.#o.redis.multi();
+    for (const key of keys) multi.incr(key).expire(key, windowSeconds, 'NX').ttl(key);
+    const replies = (await multi.exec()) ?? [];
+    const value = (i: number) => Number(replies[i]?.[1] ?? 0);
+    const [clientCount, clientTtl, totalCount, totalTtl] = [value(0), value(2), value(3), value(5)];
+    const ttls = [clientCount > perClient ? clientTtl : 0, totalCount > total ? totalTtl : 0];
+    const retryAfterSeconds = Math.max(1, ...ttls);
+    return { limited: clientCount > perClient || totalCount > total, retryAfterSeconds };
+  }
+
+  /**
+   * Answers a wrong Bearer token: 401, or 429 with `Retry-After` once the
+   * client's or the total budget of wrong tokens is spent.
+   */
+  async refuseBearer(req: Request, res: Response): Promise<void> {
+    const verdict = await this.countFailure(req.ip ?? 'unknown');
+    if (verdict.limited) {
+      res.setHeader('Retry-After', String(verdict.retryAfterSeconds));
+      res.status(429).json({ error: 'too_many_requests', message: `too many wrong admin tokens; try again in ${verdict.retryAfterSeconds} s` });
+      return;
+    }
+    res.setHeader('WWW-Authenticate', 'Bearer realm="flipfix-admin", error="invalid_token"');
+    res.status(401).json({ error: 'unauthorized', message: 'wrong admin token' });
   }
 
   /**
@@ -186,9 +230,13 @@ export class AdminAuth {
    * mutating requests must carry the session's CSRF token in `x-csrf-token`).
    */
   requireApi(): RequestHandler {
-    return (req: Request, res: Response, next: NextFunction) => {
+    return async (req: Request, res: Response, next: NextFunction) => {
       if (this.hasBearer(req)) {
         next();
+        return;
+      }
+      if (/^Bearer\s/i.test(req.get('authorization') ?? '')) {
+        await this.refuseBearer(req, res);
         return;
       }
       const session = res.locals.session as AdminSession | null | undefined;

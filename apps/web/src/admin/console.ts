@@ -25,7 +25,7 @@ import type { HealthReport, HealthService } from '../health';
 import { type Html, html, type HtmlValue } from '../views/html';
 import { layout, when } from '../views/pages-common';
 import { recordPagePath } from '../views/record-text';
-import { type AdminAuth, type AdminSession, CSRF_HEADER, isSafeMethod, safeNext } from './auth';
+import { type AdminAuth, type AdminSession, CSRF_HEADER, isSafeMethod, safeEqual, safeNext } from './auth';
 import { DELIVERY_STATUSES, type DeliveryView, EventsQuery, listEvents, redeliver, redeliverFailed, TARGETS } from './deliveries';
 import { badge, csrfField, type Notice } from './kit';
 import { rolloutSummary } from './rollout-view';
@@ -125,18 +125,19 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   });
   r.post('/login', async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const limit = await auth.countLoginAttempt(req.ip ?? 'unknown');
-    if (!limit.allowed) {
-      res.setHeader('Retry-After', String(limit.retryAfterSeconds));
-      loginPage(req, res, 429, `Too many log-in attempts from your address. Try again in ${Math.ceil(limit.retryAfterSeconds / 60)} minutes.`);
-      return;
-    }
     if (!auth.checkLoginCsrf(req, body._csrf)) {
       loginPage(req, res, 403, 'The form expired. Please try again.');
       return;
     }
+    // The right token always logs in; only wrong ones are counted and limited (see auth.ts).
     if (!auth.checkToken(body.token)) {
-      deps.log.warn({ ip: req.ip }, 'admin login refused');
+      const verdict = await auth.countFailure(req.ip ?? 'unknown');
+      deps.log.warn({ ip: req.ip, limited: verdict.limited }, 'admin login refused');
+      if (verdict.limited) {
+        res.setHeader('Retry-After', String(verdict.retryAfterSeconds));
+        loginPage(req, res, 429, `Too many wrong tokens. Try again in ${Math.ceil(verdict.retryAfterSeconds / 60)} minutes.`);
+        return;
+      }
       loginPage(req, res, 401, 'That token is not right.');
       return;
     }
@@ -167,7 +168,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
       // mutations must come from this origin (the session cookie is SameSite=Lax as well).
       if (!isSafeMethod(req.method)) {
         const header = req.get(CSRF_HEADER);
-        const tokenOk = header !== undefined && header === session(res).csrf;
+        const tokenOk = header !== undefined && safeEqual(header, session(res).csrf);
         if (!tokenOk && !sameOrigin(req)) {
           res.status(403).json({ error: 'forbidden', message: 'cross-origin request refused' });
           return;

@@ -13,7 +13,16 @@ import type { Logger } from '@flipfix/logger';
 import { errorPage } from '../views/pages-common';
 
 /** The `error` values a client can branch on. */
-export type ErrorBodyCode = 'invalid_request' | 'not_found' | 'conflict' | 'unauthorized' | 'forbidden' | 'too_many_requests' | 'payload_too_large' | 'internal';
+export type ErrorBodyCode =
+  | 'invalid_request'
+  | 'not_found'
+  | 'conflict'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'too_many_requests'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'internal';
 
 export interface ErrorBody {
   error: ErrorBodyCode;
@@ -35,13 +44,21 @@ export function requestId(): RequestHandler {
 }
 
 
-interface BodyParserError extends Error {
+/**
+ * An error body-parser (or the decompression stream under it) raised while
+ * reading the request: http-errors with a 4xx `status`, and a `type` for the
+ * failures body-parser names itself (a body that does not gunzip has none).
+ */
+interface BodyReadError extends Error {
   type?: string;
-  status?: number;
+  status: number;
+  expose: true;
 }
 
-function isBodyParserError(err: unknown): err is BodyParserError {
-  return err instanceof Error && typeof (err as BodyParserError).type === 'string' && typeof (err as BodyParserError).status === 'number';
+function isBodyReadError(err: unknown): err is BodyReadError {
+  const e = err as { status?: unknown; expose?: unknown };
+  // `expose` marks http-errors' client errors, whose message is safe to show.
+  return err instanceof Error && e.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500;
 }
 
 /** Maps any thrown value to a status and a safe body. */
@@ -72,16 +89,26 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
       body: { error: 'conflict', message: err.message, ...(err.field === undefined ? {} : { fields: { [err.field]: err.message } }) },
     };
   }
-  if (isBodyParserError(err)) {
+  // Express's router could not percent-decode a path parameter (`/api/machines/%E0%A4%A`).
+  if (err instanceof URIError) {
+    return { status: 400, body: { error: 'invalid_request', message: 'the address is not validly percent-encoded', fields: { path: 'malformed percent-encoding' } } };
+  }
+  if (isBodyReadError(err)) {
     if (err.type === 'entity.too.large') {
       return { status: 413, body: { error: 'payload_too_large', message: 'request body is larger than 1 MB', fields: { body: 'too large' } } };
     }
     if (err.type === 'entity.parse.failed') {
       return { status: 400, body: { error: 'invalid_request', message: 'body is not valid JSON', fields: { body: 'malformed JSON' } } };
     }
-    if (err.status !== undefined && err.status >= 400 && err.status < 500) {
-      return { status: 400, body: { error: 'invalid_request', message: 'the request body could not be read', fields: { body: err.type ?? 'unreadable' } } };
+    if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
+      const what = err.type === 'encoding.unsupported' ? 'Content-Encoding (use gzip, deflate, br or none)' : 'charset (use utf-8)';
+      return { status: 415, body: { error: 'unsupported_media_type', message: `unsupported ${what}`, fields: { body: `unsupported ${what}` } } };
     }
+    if (typeof (err as { code?: unknown }).code === 'string') {
+      // A body whose Content-Encoding says gzip, deflate or br but that does not decompress.
+      return { status: 400, body: { error: 'invalid_request', message: 'the request body could not be decompressed', fields: { body: 'does not match its Content-Encoding' } } };
+    }
+    return { status: 400, body: { error: 'invalid_request', message: err.message.slice(0, 200) } };
   }
   return { status: 500, body: { error: 'internal', message: 'something went wrong on our side' } };
 }

@@ -1,6 +1,5 @@
 /** Request parsing helpers: ids and query strings, with the error types the middleware maps. */
-import { z } from '@flipfix/config';
-import { HttpUrlSchema } from '@flipfix/config';
+import { httpUrlSchema, z } from '@flipfix/config';
 import { NotFoundError } from '@flipfix/db';
 
 const MAX_INT4 = 2_147_483_647;
@@ -37,9 +36,12 @@ export const requiredText = (max: number) =>
   z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 
-/** Up to 10 http(s) photo URLs. */
+/**
+ * Up to 10 http(s) photo URLs, stored as RFC 3986 URLs (characters Discord's
+ * API refuses, such as `|` or a bare `%`, percent-encoded; see `toHttpUri`).
+ */
 export const PhotoUrls = z
-  .array(HttpUrlSchema.max(2048, 'must be at most 2048 characters'))
+  .array(httpUrlSchema(2048))
   .max(10, 'at most 10 photos');
 
 /** A positive int4 id in a body; digit strings (from HTML forms) are accepted too. */
