@@ -155,6 +155,11 @@ describe('authoring and editing', () => {
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('Machine not found: [[machine:no-such]]');
     expect(JSON.stringify(bad.body)).toContain('text');
+    // Whatever stands between the brackets, a link to nothing is the same 400, never a 5xx.
+    for (const ref of ['Not A Slug!', '../../etc', 'é', 'x'.repeat(200)]) {
+      const res = await call(web.url, 'POST', '/api/log-entries', { machineId: machine.id, text: `See [[machine:${ref}]]` });
+      expect(res.status, ref).toBe(400);
+    }
 
     const form = await fetch(`${web.url}/part-requests`, {
       method: 'POST',

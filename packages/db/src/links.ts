@@ -11,6 +11,7 @@
 import { type LinkLookup, type LinkRef, type LinkTarget, linkKey, linkRefsIn, toStorageForm } from '@flipfix/events';
 import { type DbLike, prismaOf } from './client.ts';
 import { AppError } from './errors.ts';
+import { MACHINE_SLUG_PATTERN } from './services/machines.ts';
 
 /** Path of each record's page (served by the web app), relative to the base URL. */
 export const RECORD_PATHS = {
@@ -47,7 +48,8 @@ export function createRecordLinkLookup(db: DbLike, baseUrl: string): LinkLookup 
     async resolveLinks(refs: readonly LinkRef[]): Promise<Map<string, LinkTarget>> {
       const prisma = prismaOf(db);
       const ids = (kind: LinkRef['kind']) => [...new Set(refs.filter((r) => r.kind === kind && 'id' in r && r.id > 0).map((r) => (r as { id: number }).id))];
-      const slugs = [...new Set(refs.flatMap((r) => (r.kind === 'machine' && 'slug' in r ? [r.slug] : [])))];
+      // Only what can be a slug is looked up (text may hold anything between the brackets).
+      const slugs = [...new Set(refs.flatMap((r) => (r.kind === 'machine' && 'slug' in r && MACHINE_SLUG_PATTERN.test(r.slug) ? [r.slug] : [])))];
       const out = new Map<string, LinkTarget>();
       const put = (ref: LinkRef, target: LinkTarget) => out.set(linkKey(ref), target);
       const machineIds = ids('machine');

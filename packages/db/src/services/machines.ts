@@ -94,9 +94,9 @@ export async function getMachine(db: DbLike, id: number): Promise<Machine> {
   return machine;
 }
 
-/** The machine with this slug, or {@link NotFoundError}. */
+/** The machine with this slug, or {@link NotFoundError} (without a query for what cannot be a slug). */
 export async function getMachineBySlug(db: DbLike, slug: string): Promise<Machine> {
-  const machine = await prismaOf(db).machine.findUnique({ where: { slug } });
+  const machine = MACHINE_SLUG_PATTERN.test(slug) ? await prismaOf(db).machine.findUnique({ where: { slug } }) : null;
   if (machine === null) throw new NotFoundError('Machine', slug.slice(0, 100));
   return machine;
 }
