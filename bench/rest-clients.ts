@@ -46,7 +46,8 @@ const body: RESTPostAPIChannelMessageJSONBody = {
 async function main(): Promise<void> {
   const sim = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'apps/discord-sim/src/main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, DISCORD_SIM_PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'test' },
+    // No state file: writing the world to disk would compete with the requests being measured.
+    env: { ...process.env, DISCORD_SIM_PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'test', DISCORD_SIM_STATE_FILE: 'off' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {

@@ -304,6 +304,19 @@ function buildRoutes(state: SimState): RouteSpec[] {
     return message;
   };
 
+  /** `GET /guilds/{guild.id}/<list>`: the simulated guild's list, Unknown Guild for any other. */
+  const guildRoute = (list: string, items: () => unknown[]): RouteSpec => ({
+    method: 'get',
+    path: `/guilds/:guildId/${list}`,
+    key: `GET /guilds/{guild.id}/${list}`,
+    auth: 'bot',
+    major: (p) => p.guildId ?? '',
+    handler: (_req, p) => {
+      if (p.guildId !== state.settings.guildId) throw ApiErrors.unknownGuild();
+      return { status: 200, body: items() };
+    },
+  });
+
   const routes: RouteSpec[] = [
     {
       method: 'get',
@@ -321,6 +334,11 @@ function buildRoutes(state: SimState): RouteSpec[] {
       major: byChannel,
       handler: (_req, p) => ({ status: 200, body: apiChannel(visibleChannel(p.channelId!)) }),
     },
+    // The guild's channels (threads excluded) and roles, as Discord lists them: the console picks them by name.
+    guildRoute('channels', () => [...state.channels.values()].filter((c) => c.type !== 11).map((c) => apiChannel(c))),
+    guildRoute('roles', () =>
+      [...state.roles.values()].map((r) => ({ ...r, hoist: false, icon: null, unicode_emoji: null, permissions: '0', flags: 0 })),
+    ),
     {
       method: 'patch',
       path: '/channels/:channelId',

@@ -69,6 +69,7 @@ export const ApiErrors = {
   unauthorized: () => new DiscordError(401, 0, '401: Unauthorized'),
   notFound: () => new DiscordError(404, 0, '404: Not Found'),
   methodNotAllowed: () => new DiscordError(405, 0, '405: Method Not Allowed'),
+  unknownGuild: () => new DiscordError(404, 10004, 'Unknown Guild'),
   unknownChannel: () => new DiscordError(404, 10003, 'Unknown Channel'),
   unknownMessage: () => new DiscordError(404, 10008, 'Unknown Message'),
   unknownWebhook: () => new DiscordError(404, 10015, 'Unknown Webhook'),

@@ -20,6 +20,6 @@ export {
 } from './simulator';
 export { type ClickInput, type ClickResult, privateKeyFromSeed, publicKeyHex, signInteraction } from './interactions';
 export type { RateLimitRule } from './ratelimit';
-export { type RateLimitConfig, SIM_CUSTOM_EMOJI, type SimPermissions, SimState, type SimStats, type SimUser } from './state';
+export { type RateLimitConfig, SIM_CUSTOM_EMOJI, SIM_ROLE, type SimPermissions, type SimRole, SimState, type SimStats, type SimUser } from './state';
 export { codePointLength, LIMITS } from './validate';
 export { snowflake } from './snowflake';

@@ -2,6 +2,7 @@
  * `npm run sim`: the simulator on DISCORD_SIM_PORT (4100), accepting
  * DISCORD_BOT_TOKEN and creating DISCORD_CHANNEL_ID, each with a development default.
  */
+import { fileURLToPath } from 'node:url';
 import { PortSchema, parseEnv, SIM_DEFAULTS, SnowflakeSchema, z } from '@flipfix/config';
 import { createLogger, shouldColorize } from '@flipfix/logger';
 import { startSimulator } from './index';
@@ -14,6 +15,11 @@ const Env = z.object({
   DISCORD_BOT_TOKEN: z.string().min(1).default(SIM_DEFAULTS.botToken),
   DISCORD_CHANNEL_ID: SnowflakeSchema.default(SIM_DEFAULTS.channelId),
   PORT: PortSchema.default(3000),
+  /**
+   * The file that keeps channels, messages and webhooks across restarts;
+   * `off` keeps them in memory only. Default: apps/discord-sim/.data/state.json (git-ignored).
+   */
+  DISCORD_SIM_STATE_FILE: z.string().min(1).default(fileURLToPath(new URL('../.data/state.json', import.meta.url))),
   /** Where button clicks go; defaults to the web app's interactions endpoint. */
   DISCORD_SIM_INTERACTIONS_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
@@ -37,8 +43,12 @@ async function main(): Promise<void> {
     channelId: env.DISCORD_CHANNEL_ID,
     interactionsUrl: env.DISCORD_SIM_INTERACTIONS_URL ?? `http://127.0.0.1:${env.PORT}/discord/interactions`,
     onError: (err) => log.error({ err }, 'simulator error'),
+    ...(env.DISCORD_SIM_STATE_FILE === 'off' ? {} : { stateFile: env.DISCORD_SIM_STATE_FILE }),
   });
-  log.info({ viewer: `${sim.url}/`, api: sim.apiUrl, channelId: sim.channelId }, 'discord simulator listening');
+  log.info(
+    { viewer: `${sim.url}/`, api: sim.apiUrl, channelId: sim.channelId, stateFile: env.DISCORD_SIM_STATE_FILE === 'off' ? null : env.DISCORD_SIM_STATE_FILE },
+    'discord simulator listening',
+  );
 
   let stopping: Promise<void> | undefined;
   const shutdown = (signal: string): Promise<void> => {

@@ -10,6 +10,7 @@ import express from 'express';
 import { createApiRouter } from './api';
 import { createControlRouter } from './control';
 import { type ClickInput, type ClickResult, clickButton, privateKeyFromSeed } from './interactions';
+import { keepStateInFile } from './persistence';
 import { RateLimiter, type RateLimitRule } from './ratelimit';
 import { apiChannel, apiMessage } from './serialize';
 import {
@@ -51,6 +52,11 @@ export interface SimOptions {
   maxMessagesPerChannel?: number;
   /** Called with unexpected errors inside the simulator (which answer 500). */
   onError?: (err: unknown) => void;
+  /**
+   * A JSON file that keeps channels, messages and webhooks across restarts
+   * (read at start, written as they change). Default none: tests start empty.
+   */
+  stateFile?: string | undefined;
 }
 
 /** The default rate limits, close to Discord's. */
@@ -159,6 +165,10 @@ export interface StateSnapshot {
   stats: SimStats;
   faults: FaultsView;
   config: ConfigView;
+  /** The file that keeps channels, messages and webhooks across restarts, or null when they last only this run. */
+  stateFile: string | null;
+  /** The guild's roles (the viewer names role mentions with them). */
+  roles: { id: string; name: string; color: number }[];
 }
 
 /** A running simulator. */
@@ -228,6 +238,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     interactionsUrl: options.interactionsUrl ?? null,
     maxMessagesPerChannel: options.maxMessagesPerChannel ?? 5000,
   });
+  const saved = options.stateFile === undefined ? null : keepStateInFile(state, options.stateFile, { onError: options.onError });
   const limiter = new RateLimiter();
   const privateKey = privateKeyFromSeed(options.privateKeySeed ?? SIM_DEFAULTS.privateKeySeed);
   const timeoutMs = options.interactionTimeoutMs ?? 3000;
@@ -302,6 +313,8 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
         stats: structuredClone(state.stats),
         faults: faultsView(state),
         config: { tokenCount: state.tokens.size, rateLimits: structuredClone(state.rateLimits), interactionsUrl: state.interactionsUrl },
+        stateFile: saved?.path ?? null,
+        roles: [...state.roles.values()].map((r) => ({ id: r.id, name: r.name, color: r.color })),
       };
     },
     click(input) {
@@ -339,6 +352,7 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     port,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        saved?.close();
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       });

@@ -198,6 +198,13 @@ interface MessageLog {
   byId: Map<string, SimMessage>;
 }
 
+/** The part of the world that is saved to a file between runs. */
+export interface SavedWorld {
+  channels: SimChannel[];
+  messages: Record<string, SimMessage[]>;
+  webhooks: SimWebhook[];
+}
+
 /** The state's construction settings. */
 export interface StateSettings {
   guildId: string;
@@ -209,6 +216,19 @@ export interface StateSettings {
   interactionsUrl: string | null;
   maxMessagesPerChannel: number;
 }
+
+/** A guild role (the subset the console reads). */
+export interface SimRole {
+  id: string;
+  name: string;
+  color: number;
+  position: number;
+  mentionable: boolean;
+  managed: boolean;
+}
+
+/** The role the simulated guild has besides @everyone, e.g. to mention on unplayable reports. */
+export const SIM_ROLE = { id: '1100000000000000200', name: 'Maintainers' } as const;
 
 /** The custom emoji the simulated guild has, usable in reactions as `flipfix:1100000000000000100`. */
 export const SIM_CUSTOM_EMOJI = { id: '1100000000000000100', name: 'flipfix' } as const;
@@ -250,6 +270,8 @@ export class SimState {
   tokens: Set<string>;
   /** The guild's custom emojis (id to name) that reactions may use as `name:id`. */
   customEmojis = new Map<string, string>();
+  /** The guild's roles; @everyone's id is the guild's. */
+  roles = new Map<string, SimRole>();
   rateLimits: RateLimitConfig;
   interactionsUrl: string | null;
   faults: Faults = noFaults();
@@ -270,6 +292,9 @@ export class SimState {
 
   private seed(): void {
     this.customEmojis.set(SIM_CUSTOM_EMOJI.id, SIM_CUSTOM_EMOJI.name);
+    const role = (id: string, name: string, position: number, color: number): SimRole => ({ id, name, color, position, mentionable: true, managed: false });
+    this.roles.set(this.settings.guildId, role(this.settings.guildId, '@everyone', 0, 0));
+    this.roles.set(SIM_ROLE.id, role(SIM_ROLE.id, SIM_ROLE.name, 1, 0x2ecc71));
     this.upsertChannel({ id: this.settings.defaultChannelId, name: this.settings.defaultChannelName });
   }
 
@@ -277,6 +302,7 @@ export class SimState {
   reset(): void {
     this.channels.clear();
     this.customEmojis.clear();
+    this.roles.clear();
     this.webhooks.clear();
     this.interactions.clear();
     this.logs.clear();
@@ -411,6 +437,24 @@ export class SimState {
     this.webhooks.set(webhook.id, webhook);
     this.version++;
     return webhook;
+  }
+
+  /** What outlives a restart (see persistence.ts): channels, messages and webhooks; not faults, counters or nonces. */
+  dump(): SavedWorld {
+    const messages: Record<string, SimMessage[]> = {};
+    for (const [channelId, log] of this.logs) messages[channelId] = log.list;
+    return { channels: [...this.channels.values()], messages, webhooks: [...this.webhooks.values()] };
+  }
+
+  /** Puts a saved world back (on top of the seeded default channel). */
+  restore(saved: SavedWorld): void {
+    for (const channel of saved.channels) this.channels.set(channel.id, channel);
+    for (const webhook of saved.webhooks) this.webhooks.set(webhook.id, webhook);
+    for (const [channelId, list] of Object.entries(saved.messages)) {
+      const kept = list.slice(-this.settings.maxMessagesPerChannel);
+      this.logs.set(channelId, { list: kept, byId: new Map(kept.map((m) => [m.id, m])) });
+    }
+    this.version++;
   }
 
   /** Counts one answered API request. */

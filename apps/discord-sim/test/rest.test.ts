@@ -1,7 +1,7 @@
 import { DiscordAPIError } from '@discordjs/rest';
 import { Routes } from 'discord-api-types/v10';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { SIM_CUSTOM_EMOJI } from '../src/index';
+import { SIM_CUSTOM_EMOJI, SIM_ROLE } from '../src/index';
 import { apiError, errorPaths, setup } from './helpers';
 
 const { sim, rest, client } = await setup();
@@ -44,6 +44,30 @@ describe('messages', () => {
     expect(sim.stats().messagesEdited).toBe(1);
     await rest.delete(Routes.channelMessage(channel, created.id));
     expect((await apiError(rest.get(Routes.channelMessage(channel, created.id)))).code).toBe(10008);
+  });
+
+  it("lists the guild's channels without threads, and answers Unknown Guild for another guild", async () => {
+    const other = sim.createChannel({ name: 'workshop' });
+    const first = (await post({ content: 'thread parent' })) as Msg;
+    await rest.post(Routes.threads(channel, first.id), { body: { name: 'a thread' } });
+    const guildId = ((await rest.get(Routes.channel(channel))) as { guild_id: string }).guild_id;
+    const listed = (await rest.get(Routes.guildChannels(guildId))) as { id: string; name: string; type: number }[];
+    expect(listed.map((c) => [c.name, c.type])).toEqual([
+      ['machine-notifications', 0],
+      ['workshop', 0],
+    ]);
+    expect(listed.map((c) => c.id)).toContain(other.id);
+    expect((await apiError(rest.get(Routes.guildChannels('1100000000000009999')))).code).toBe(10004);
+  });
+
+  it("lists the guild's roles: @everyone (the guild's id) and Maintainers", async () => {
+    const guildId = ((await rest.get(Routes.channel(channel))) as { guild_id: string }).guild_id;
+    const roles = (await rest.get(Routes.guildRoles(guildId))) as { id: string; name: string; position: number }[];
+    expect(roles.map((r) => [r.id, r.name, r.position])).toEqual([
+      [guildId, '@everyone', 0],
+      [SIM_ROLE.id, 'Maintainers', 1],
+    ]);
+    expect((await apiError(rest.get(Routes.guildRoles('1100000000000009999')))).code).toBe(10004);
   });
 
   it('answers on /api, /api/v9 and /api/v10 (the client uses v10)', async () => {

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { CHROMIUM, hasChromium, launchChromium } from '@flipfix/testing';
+import { checkWidths, CHROMIUM, hasChromium, launchChromium, SCREENSHOTS_DIR } from '@flipfix/testing';
 import { Routes } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setup } from './helpers';
 
-const SCREENS = '/tmp/flipfix-screens';
+const SCREENS = SCREENSHOTS_DIR;
 if (!hasChromium) console.warn(`viewer e2e skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 describe.skipIf(!hasChromium)('viewer page', () => {
@@ -132,6 +132,78 @@ describe.skipIf(!hasChromium)('viewer page', () => {
     await page.goto(`${sim.url}/#${sim.channelId}`);
     await page.locator('.thread-box').waitFor();
     await page.screenshot({ path: `${SCREENS}/viewer-thread.png` });
+    await page.close();
+  });
+
+  it('renders Markdown as Discord does: escapes hidden, bold, italics, links, code, headings and lists', async () => {
+    const { sim, rest } = await ctx;
+    sim.reset();
+    await rest.post(Routes.channelMessages(sim.channelId), {
+      body: {
+        embeds: [
+          {
+            title: 'Update',
+            description:
+              '## Coil order\n**Ordered** the _right_ coil \\(the old one burnt\\) from [Marco](https://marco.example/coil) \\*not italic\\*\n- flipper coil\n- sleeve\n`keep \\*stars\\*` and ~~gone~~',
+          },
+        ],
+      },
+    });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+    await page.goto(`${sim.url}/`);
+    const description = page.locator('.embed-description');
+    await description.waitFor();
+    const text = (await description.textContent()) ?? '';
+    expect(text).toContain('(the old one burnt)');
+    expect(text).toContain('*not italic*');
+    // Outside code no escape is shown; inside code backslashes stay, as in Discord.
+    expect(text).not.toContain('\\(');
+    expect(text).not.toContain('\\*not');
+    expect(await description.locator('.md-h2').textContent()).toBe('Coil order');
+    expect(await description.locator('strong').textContent()).toBe('Ordered');
+    expect(await description.locator('em').allTextContents()).toEqual(['right']);
+    expect(await description.locator('a').getAttribute('href')).toBe('https://marco.example/coil');
+    expect(await description.locator('.md-li').allTextContents()).toEqual(['• flipper coil', '• sleeve']);
+    expect(await description.locator('code').textContent()).toBe('keep \\*stars\\*');
+    expect(await description.locator('s').textContent()).toBe('gone');
+    await page.close();
+  });
+
+  it('works on a phone: the channel list folds away, a webhook is created from the page, nothing overflows', async () => {
+    const { sim, rest } = await ctx;
+    sim.reset();
+    const workshop = sim.createChannel({ name: 'workshop' });
+    await rest.post(Routes.channelMessages(sim.channelId), {
+      body: { embeds: [{ title: '⚠️ AFM', description: `A long report ${'with many words '.repeat(30)}`, fields: [{ name: 'Priority', value: 'Unplayable', inline: true }] }] },
+    });
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${sim.url}/`);
+    await page.locator('.embed').waitFor();
+    expect(await page.locator('#sidebar').isVisible()).toBe(false);
+    // Messages get the whole width: the embed is far wider than one letter.
+    expect((await page.locator('.embed').boundingBox())?.width ?? 0).toBeGreaterThan(250);
+    expect(await page.textContent('#persistence')).toContain('Not saved');
+    const widths = await checkWidths(page, 'viewer');
+    expect(widths.map((w) => w.overflowPx)).toEqual([0, 0]);
+    await page.setViewportSize({ width: 390, height: 844 });
+
+    await page.click('#toggle-sidebar');
+    await page.locator(`#channels button[data-channel-id="${workshop.id}"]`).click();
+    expect(await page.locator('#sidebar').isVisible()).toBe(false);
+    expect(await page.textContent('#channel-name')).toBe('workshop');
+
+    await page.click('#toggle-sidebar');
+    await page.click('#open-webhook');
+    expect(await page.inputValue('#webhook-channel')).toBe(workshop.id);
+    await page.fill('#webhook-name', 'Legacy');
+    await page.click('#create-webhook');
+    await page.locator('#webhook-result').waitFor();
+    const url = await page.inputValue('#webhook-url');
+    expect(url).toMatch(new RegExp(`^${sim.url}/api/webhooks/\\d{17,20}/`));
+    await checkWidths(page, 'viewer-webhook-dialog');
+    const res = await fetch(`${url}?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ content: 'Through the new webhook' }) });
+    expect(res.status).toBe(200);
+    expect(sim.messages(workshop.id).map((m) => m.content)).toEqual(['Through the new webhook']);
     await page.close();
   });
 });

@@ -94,12 +94,13 @@ export function createApp(deps: AppDeps): express.Application {
     db,
     redis,
     queues,
+    extraQueues: deps.dashboardQueues,
     discordRest: deps.discordRest,
     discordToken: deps.discordToken,
     defaultChannelId: config.defaultChannelId,
     ...(config.discordCacheMs === undefined ? {} : { discordCacheMs: config.discordCacheMs }),
   });
-  const metrics = new WebMetrics({ db, queues });
+  const metrics = new WebMetrics({ db, queues, extraQueues: deps.dashboardQueues });
   const auth = new AdminAuth({
     redis,
     adminToken: config.adminToken,

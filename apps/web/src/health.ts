@@ -47,7 +47,8 @@ export interface HealthReport {
   checks: {
     postgres: CheckResult;
     redis: CheckResult;
-    queues: CheckResult & { depths: Partial<Record<keyof typeof QUEUES, QueueDepth>> };
+    /** Job counts by BullMQ queue name (the names the job dashboard and /metrics use). */
+    queues: CheckResult & { depths: Record<string, QueueDepth> };
     discord?: {
       token: CheckResult & { botUser?: string };
       channel: CheckResult & { channelId: string };
@@ -60,6 +61,8 @@ export interface HealthDeps {
   db: Db;
   redis: Redis;
   queues: Record<keyof typeof QUEUES, Queue>;
+  /** Queues outside the shared catalog that are counted too (the digest queue). */
+  extraQueues?: readonly Queue[] | undefined;
   discordRest?: REST | undefined;
   /** Set again before each probe: the client drops its token after a 401. */
   discordToken?: string | undefined;
@@ -153,13 +156,13 @@ export class HealthService {
   }
 
   async #queueDepths(timeoutMs: number): Promise<HealthReport['checks']['queues']> {
-    const depths: Partial<Record<keyof typeof QUEUES, QueueDepth>> = {};
+    const depths: Record<string, QueueDepth> = {};
     const result = await timed(
       async () => {
         await Promise.all(
-          (Object.entries(this.#deps.queues) as [keyof typeof QUEUES, Queue][]).map(async ([key, queue]) => {
+          [...Object.values(this.#deps.queues), ...(this.#deps.extraQueues ?? [])].map(async (queue) => {
             const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
-            depths[key] = {
+            depths[queue.name] = {
               waiting: c.waiting ?? 0,
               active: c.active ?? 0,
               delayed: c.delayed ?? 0,

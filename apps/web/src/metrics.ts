@@ -15,6 +15,8 @@ export const LATENCY_BUCKETS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 export interface WebMetricsDeps {
   db: Db;
   queues: Record<keyof typeof QUEUES, Queue>;
+  /** Queues outside the shared catalog that are counted too (the digest queue). */
+  extraQueues?: readonly Queue[] | undefined;
 }
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -30,7 +32,8 @@ export class WebMetrics {
 
   constructor(deps: WebMetricsDeps) {
     this.#deps = deps;
-    const { db, queues } = deps;
+    const { db } = deps;
+    const queues = [...Object.values(deps.queues), ...(deps.extraQueues ?? [])];
     new Gauge({
       name: 'flipfix_events',
       help: 'Outbox events recorded, by type (from Postgres; only grows)',
@@ -73,7 +76,7 @@ export class WebMetrics {
       async collect() {
         this.reset();
         await Promise.all(
-          Object.values(queues).map(async (q) => {
+          queues.map(async (q) => {
             const counts = await q.getJobCounts(...JOB_STATES);
             for (const state of JOB_STATES) this.set({ queue: q.name, state }, counts[state] ?? 0);
           }),

@@ -275,7 +275,7 @@ describe('health', () => {
     expect(res.body).toMatchObject({
       status: 'ok',
       reasons: [],
-      checks: { postgres: { ok: true }, redis: { ok: true }, queues: { ok: true, depths: { events: expect.any(Object), bot: expect.any(Object), webhook: expect.any(Object) } } },
+      checks: { postgres: { ok: true }, redis: { ok: true }, queues: { ok: true, depths: { events: expect.any(Object), 'bot-deliveries': expect.any(Object), 'webhook-deliveries': expect.any(Object), digests: expect.any(Object) } } },
     });
   });
 });

@@ -2,23 +2,18 @@
  * The console in Chromium, against the whole pipeline: simulator, worker and
  * web over a fresh database and a unique Redis prefix.
  */
-import { mkdirSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { hasChromium, launchChromium, waitFor } from '@flipfix/testing';
+import { hasChromium, launchChromium, SCREENSHOTS_DIR } from '@flipfix/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_REDIS_URL } from '@flipfix/config';
-import { createTestDatabase, type TestDatabase } from '@flipfix/db';
-import { createDiscordRest } from '@flipfix/discord';
-import { startSimulator, type Simulator } from '@flipfix/discord-sim';
-import { createLogger } from '@flipfix/logger';
-import { type RunningWorker, startWorker } from '@flipfix/worker';
-import { call, startTestWeb, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
+import type { Simulator } from '@flipfix/discord-sim';
+import type { RunningWorker } from '@flipfix/worker';
+import { call, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
+import { type Stack, startStack, until } from './stack';
 
-const SCREENS = '/tmp/flipfix-screens';
+const SCREENS = SCREENSHOTS_DIR;
 
+let stack: Stack;
 let sim: Simulator;
-let database: TestDatabase;
 let worker: RunningWorker;
 let web: TestWeb;
 let browser: Browser;
@@ -26,10 +21,6 @@ let context: BrowserContext;
 let page: Page;
 let machineId: number;
 
-/** Resolves when `check` returns a value (polled against a deadline, not a fixed sleep). */
-function until<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  return waitFor(check, { what, timeoutMs, intervalMs: 50 });
-}
 
 async function deliveriesOf(entityType: string, entityId: number) {
   const event = await web.db.prisma.outboxEvent.findFirst({ where: { entityType, entityId }, include: { deliveries: true } });
@@ -45,28 +36,8 @@ async function shoot(name: string): Promise<void> {
 
 describe.skipIf(!hasChromium)('admin console in a browser', () => {
   beforeAll(async () => {
-    mkdirSync(SCREENS, { recursive: true });
-    sim = await startSimulator({ port: 0 });
-    database = await createTestDatabase();
-    const prefix = `t-e2e-${randomBytes(5).toString('hex')}`;
-    const log = createLogger({ name: 'e2e', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-    worker = await startWorker({
-      databaseUrl: database.url,
-      redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
-      prefix,
-      baseUrl: 'http://localhost:3000',
-      discord: { token: sim.token, apiUrl: sim.apiUrl, channelId: sim.channelId, timeoutMs: 3000 },
-      log,
-      retry: { attempts: 3, backoffMs: 100, jitter: 0 },
-      relayPollMs: 200,
-    });
-    web = await startTestWeb({
-      database,
-      prefix,
-      discordRest: createDiscordRest({ token: sim.token, apiUrl: sim.apiUrl, timeoutMs: 3000 }),
-      discordToken: sim.token,
-      config: { defaultChannelId: sim.channelId, discordCacheMs: 0, simulatorUrl: sim.url },
-    });
+    stack = await startStack();
+    ({ sim, worker, web } = stack);
     machineId = (await call(web.url, 'POST', '/api/machines', { name: 'Attack from Mars', shortName: 'AFM' })).body.id;
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -75,10 +46,7 @@ describe.skipIf(!hasChromium)('admin console in a browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await web?.close();
-    await worker?.close(5000);
-    await sim?.close();
-    await database?.drop();
+    await stack?.close();
   });
 
   it('refuses every admin route to the unauthenticated', async () => {
@@ -108,7 +76,7 @@ describe.skipIf(!hasChromium)('admin console in a browser', () => {
     await page.waitForURL(`${web.url}/admin/settings`);
     expect(await page.textContent('.notice.ok')).toContain('Settings saved');
     expect(await page.isChecked('input[name="events.part_request_created.enabled"]')).toBe(false);
-    expect(await page.textContent('#audit')).toContain('events.part_request_created.enabled');
+    expect(await page.textContent('#audit')).toContain('Part request created: posted');
     await shoot('settings');
     await until(async () => worker.settings.current.events.part_request_created.enabled === false, 'the worker to reload settings');
 
@@ -152,14 +120,15 @@ describe.skipIf(!hasChromium)('admin console in a browser', () => {
     expect(await row.textContent()).toContain('failed');
     await shoot('deliveries-failed');
     await row.locator('button', { hasText: 'Redeliver' }).click();
-    await page.waitForURL(`${web.url}/admin/deliveries`);
+    // Back to the log as it was filtered.
+    await page.waitForURL(`${web.url}/admin/deliveries?status=failed#log`);
     expect(await page.textContent('.notice.ok')).toContain('queued again');
     const done = await until(async () => {
       const d = await web.db.prisma.delivery.findUnique({ where: { id: failed.id } });
       return d?.status === 'delivered' ? d : null;
     }, 'the redelivery');
     expect(sim.messages(sim.channelId).map((m) => m.id)).toContain(done.discordMessageId);
-    await page.reload();
+    await page.goto(`${web.url}/admin/deliveries`);
     expect(await page.locator(`tr[data-delivery="${failed.id}"] .badge`).textContent()).toBe('delivered');
     await shoot('deliveries');
     expect((await call(web.url, 'GET', '/health')).status).toBe(200);

@@ -73,7 +73,7 @@ describe('admin console auth', () => {
     expect(withHeader.status).toBe(200);
     const page = await (await fetch(`${web.url}/admin/settings`, { headers: { cookie } })).text();
     expect(page).toContain('events.log_entry_created.enabled');
-    expect(page).toMatch(/console<\/td><td><code>deliveryMode<\/code><\/td><td>bot → both/);
+    expect(page).toMatch(/console<\/td><td title="deliveryMode">Delivery mode<\/td><td>bot → both/);
   });
 
   it('refuses cross-origin job-dashboard mutations', async () => {
@@ -96,6 +96,48 @@ describe('admin console auth', () => {
   });
 });
 
+describe('settings and webhook forms', () => {
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+  it('without a channel list keeps a bad channel id as typed and reports every bad field at once', async () => {
+    const { cookie, csrf } = await login(web.url);
+    const before = (await call(web.url, 'GET', '/api/admin/settings', undefined, { cookie })).body;
+    const body = new URLSearchParams({
+      _csrf: csrf,
+      deliveryMode: 'webhooks',
+      channelId: '12345',
+      'events.problem_report_created.present': '1',
+      'events.problem_report_created.enabled': 'on',
+      'events.problem_report_created.channelId': 'general',
+      'reactions.problem_report_created': '👀 ✅ 🔧 🎉',
+      'digest.quietSeconds': 'soon',
+    });
+    const refused = await call(web.url, 'POST', '/admin/settings', body.toString(), { ...form, cookie });
+    expect(refused.status).toBe(400);
+    const page = refused.body as string;
+    expect(page).toContain('name="channelId" value="12345"');
+    expect(page).toContain('<p class="field-error" id="channelId-error">Must be a Discord id: 17 to 20 digits.</p>');
+    expect(page).toContain('id="events-problem_report_created-channelId-error">Must be a Discord id: 17 to 20 digits.');
+    expect(page).toContain('value="general"');
+    expect(page).toContain('id="reactions-problem_report_created-error">At most 3 reactions.');
+    expect(page).toContain('id="quiet-error">Must be a whole number of seconds.');
+    expect(page).toMatch(/value="webhooks" checked/);
+    expect(page).not.toMatch(/events\.problem_report_created\.channelId:/);
+    expect((await call(web.url, 'GET', '/api/admin/settings', undefined, { cookie })).body).toEqual(before);
+  });
+
+  it('says a webhook id must be 17 to 20 digits', async () => {
+    const { cookie, csrf } = await login(web.url);
+    const body = new URLSearchParams({ _csrf: csrf, name: 'Front desk', url: 'https://discord.com/api/webhooks/123/abc', events: 'log_entry_created', enabled: 'on' });
+    const refused = await call(web.url, 'POST', '/admin/webhooks', body.toString(), { ...form, cookie });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain(
+      'id="url-error">Must be a Discord webhook URL: https://discord.com/api/webhooks/&lt;id&gt;/&lt;token&gt;, where the id is 17 to 20 digits (this one has 3 digits).',
+    );
+    expect(refused.body).toContain('value="Front desk"');
+  });
+});
+
 describe('public pages', () => {
   it('escapes user text and works through plain form posts', async () => {
     const machine = (await call(web.url, 'POST', '/api/machines', { name: 'Medieval <Madness>' })).body;
@@ -108,16 +150,17 @@ describe('public pages', () => {
     );
     expect(created.status).toBe(303);
     const path = created.headers.get('location') ?? '';
-    expect(path).toMatch(/^\/problem-reports\/\d+$/);
+    expect(path).toMatch(/^\/problem-reports\/\d+\?saved=1$/);
     const page = await (await fetch(web.url + path)).text();
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;');
     expect(page).not.toContain('<script>alert(1)');
     expect(page).toContain('Medieval &lt;Madness&gt;');
     expect(page).toContain('<img src="https://example.com/p.jpg"');
+    expect(page).toContain('Problem report saved.');
 
     const bad = await call(web.url, 'POST', '/log-entries', `machineId=${machine.id}&text=`, { 'content-type': 'application/x-www-form-urlencoded' });
     expect(bad.status).toBe(400);
-    expect(bad.body).toContain('text: is required');
+    expect(bad.body).toContain('<p class="field-error" id="le-text-error">Please fill this in.</p>');
 
     for (const p of ['/', '/machines', `/machines/${machine.id}`, '/problem-reports', '/log-entries', '/part-requests']) {
       expect((await fetch(web.url + p)).status, p).toBe(200);

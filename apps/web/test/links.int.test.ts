@@ -203,7 +203,7 @@ describe('authoring and editing', () => {
     expect(refused.status).toBe(400);
     const page = await refused.text();
     expect(page).toContain('value="Fish Tales!"');
-    expect(page).toContain('slug: must be lower-case letters');
+    expect(page).toContain('Must be lower-case letters');
     const moved = await post('fish-tales-le');
     expect(moved.status).toBe(303);
     expect(moved.headers.get('location')).toBe('/machines/fish-tales-le');

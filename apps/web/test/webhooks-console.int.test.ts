@@ -123,7 +123,7 @@ describe('/admin/webhooks', () => {
       ['events', 'log_entry_created'],
     ]);
     expect(notWebhook.status).toBe(400);
-    expect(notWebhook.text).toContain('<p class="field-error" id="url-error">must be a Discord webhook URL');
+    expect(notWebhook.text).toContain('<p class="field-error" id="url-error">Must be a Discord webhook URL');
     expect(notWebhook.text).toContain('value="Bad URL"');
     expect(notWebhook.text).not.toContain('hunter2');
 
@@ -135,7 +135,7 @@ describe('/admin/webhooks', () => {
       ['events', 'log_entry_created'],
     ]);
     expect(elsewhere.status).toBe(400);
-    expect(elsewhere.text).toContain('must be a https://discord.com/api/webhooks/&lt;id&gt;/&lt;token&gt; URL');
+    expect(elsewhere.text).toContain('Must be a https://discord.com/api/webhooks/&lt;id&gt;/&lt;token&gt; URL.');
     expect(elsewhere.text).not.toContain(foreign.token);
     // The JSON API follows the same rule.
     const api = await call(
@@ -155,7 +155,7 @@ describe('/admin/webhooks', () => {
       ['events', 'nonsense_event'],
     ]);
     expect(noName.status).toBe(400);
-    expect(noName.text).toContain('<p class="field-error" id="name-error">must not be empty</p>');
+    expect(noName.text).toContain('<p class="field-error" id="name-error">Please fill this in.</p>');
     expect(noName.text).toContain('id="events-error"');
     // The URL was fine: its masked form is the placeholder, and the admin is asked to paste it again.
     expect(noName.text).toContain(`placeholder="https://discord.com/api/webhooks/${hook.id}/***"`);
@@ -315,6 +315,44 @@ describe('/admin/deliveries', () => {
     expect(page).toContain(`webhook <strong title="endpoint ${endpoint.id}">Parity hook</strong>`);
   });
 
+  it('filters by target and pages by cursor; an action returns to the filtered page', async () => {
+    const endpoint = await web.db.prisma.webhookEndpoint.create({ data: { name: 'Paging hook', url: discordUrl().url } });
+    const events: { id: string }[] = [];
+    for (const name of ['page one', 'page two', 'page three']) {
+      const event = await newEvent(name);
+      await web.db.prisma.delivery.createMany({
+        data: [
+          { eventId: event.id, target: 'bot', targetKey: '1100000000000000001', status: 'delivered' },
+          { eventId: event.id, target: 'webhook', targetKey: endpoint.id, status: 'failed', lastError: 'Discord answered 500' },
+        ],
+      });
+      events.push(event);
+    }
+    const first = (await get('/admin/deliveries?target=webhook&status=failed&limit=2')).text;
+    const rows = [...first.matchAll(/data-target="(\w+)"/g)].map((m) => m[1]);
+    expect(rows).toEqual(['webhook', 'webhook']);
+    expect(first).toContain(`data-event="${events[2]?.id}"`);
+    expect(first).toContain(`data-event="${events[1]?.id}"`);
+    const older = /<a href="([^"]+)" rel="next">/.exec(first)?.[1]?.replaceAll('&amp;', '&') ?? '';
+    expect(new URL(older, web.url).searchParams.get('target')).toBe('webhook');
+    expect(new URL(older, web.url).searchParams.get('status')).toBe('failed');
+    const second = (await get(older.replace('#log', ''))).text;
+    expect(second).toContain(`data-event="${events[0]?.id}"`);
+    expect(second).not.toContain(`data-event="${events[1]?.id}"`);
+
+    const oldest = events[0]?.id ?? '';
+    const delivery = await web.db.prisma.delivery.findFirstOrThrow({ where: { eventId: oldest, target: 'webhook' } });
+    const back = /name="back" value="([^"]+)"/.exec(second)?.[1]?.replaceAll('&amp;', '&') ?? '';
+    const redelivered = await post(`/admin/deliveries/${delivery.id}/redeliver`, [['back', back]]);
+    expect(redelivered.status).toBe(303);
+    const location = new URL(redelivered.location ?? '', web.url);
+    expect(Object.fromEntries(location.searchParams)).toMatchObject({ target: 'webhook', status: 'failed', limit: '2' });
+    expect(location.searchParams.get('before')).not.toBeNull();
+    // Only this page's own address is followed back; anything else lands on the log.
+    const elsewhere = await post(`/admin/deliveries/${delivery.id}/redeliver`, [['back', 'https://evil.example/admin/deliveries']]);
+    expect(elsewhere.location).toBe('/admin/deliveries');
+  });
+
   it('filters held digest posts, shows their digest key, and the embed index of batched posts', async () => {
     const held = await newEvent('held');
     await web.db.prisma.delivery.create({
@@ -322,7 +360,7 @@ describe('/admin/deliveries', () => {
     });
     const page = (await get('/admin/deliveries?status=held')).text;
     expect(page).toContain('<option value="held" selected>held (in a digest)</option>');
-    expect(page).toContain('digest <code>1100000000000000001:ada</code>');
+    expect(page).toContain('in a digest for ada');
     expect(page).toContain('posts with its digest');
     expect(page).not.toContain(`data-event="${(await newEvent('not held')).id}"`);
 
@@ -345,7 +383,7 @@ describe('/admin/deliveries', () => {
       },
     });
     const all = (await get('/admin/deliveries')).text;
-    expect(all).toContain('embed 1 of message 777000000000000001');
-    expect(all).toContain('embed 3 of message 777000000000000001');
+    expect(all).toContain('embed 1 of message <span class="id">777000000000000001</span>');
+    expect(all).toContain('embed 3 of message <span class="id">777000000000000001</span>');
   });
 });

@@ -4,34 +4,23 @@
  * count the next record as delivered by both paths. Whole pipeline:
  * simulator, worker (with the legacy webhook path) and web.
  */
-import { mkdirSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { hasChromium, launchChromium, waitFor } from '@flipfix/testing';
+import { hasChromium, launchChromium, SCREENSHOTS_DIR } from '@flipfix/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBotFeatures } from '@flipfix/bot-features';
-import { DEFAULT_REDIS_URL } from '@flipfix/config';
-import { createTestDatabase, type TestDatabase } from '@flipfix/db';
-import { createDiscordRest } from '@flipfix/discord';
-import { startSimulator, type Simulator } from '@flipfix/discord-sim';
-import { withLegacyWebhooks } from '@flipfix/legacy-webhooks';
-import { createLogger } from '@flipfix/logger';
-import { type RunningWorker, startWorker } from '@flipfix/worker';
-import { call, startTestWeb, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
+import type { Simulator } from '@flipfix/discord-sim';
+import type { RunningWorker } from '@flipfix/worker';
+import { call, TEST_ADMIN_TOKEN, type TestWeb } from './helpers';
+import { type Stack, startStack, until } from './stack';
 
-const SCREENS = '/tmp/flipfix-screens';
+const SCREENS = SCREENSHOTS_DIR;
 
+let stack: Stack;
 let sim: Simulator;
-let database: TestDatabase;
 let worker: RunningWorker;
 let web: TestWeb;
 let browser: Browser;
 let page: Page;
 
-/** Resolves when `check` returns a value (polled against a deadline, not a fixed sleep). */
-function until<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  return waitFor(check, { what, timeoutMs, intervalMs: 50 });
-}
 
 async function shoot(name: string): Promise<void> {
   await page.screenshot({ path: `${SCREENS}/${name}-desktop.png`, fullPage: true });
@@ -42,31 +31,8 @@ async function shoot(name: string): Promise<void> {
 
 describe.skipIf(!hasChromium)('webhook endpoints and the rollout in a browser', () => {
   beforeAll(async () => {
-    mkdirSync(SCREENS, { recursive: true });
-    sim = await startSimulator({ port: 0 });
-    database = await createTestDatabase();
-    const prefix = `t-e2e-wh-${randomBytes(5).toString('hex')}`;
-    const log = createLogger({ name: 'e2e', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-    worker = await startWorker({
-      databaseUrl: database.url,
-      redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
-      prefix,
-      baseUrl: 'http://localhost:3000',
-      discord: { token: sim.token, apiUrl: sim.apiUrl, channelId: sim.channelId, timeoutMs: 3000 },
-      log,
-      retry: { attempts: 3, backoffMs: 100, jitter: 0 },
-      relayPollMs: 200,
-      // As apps/worker/src/main.ts wires it.
-      extend: withLegacyWebhooks((ctx) => createBotFeatures(ctx)),
-    });
-    web = await startTestWeb({
-      database,
-      prefix,
-      discordRest: createDiscordRest({ token: sim.token, apiUrl: sim.apiUrl, timeoutMs: 3000 }),
-      discordToken: sim.token,
-      // Against the simulator, as main.ts sets it: its webhook URLs are not on discord.com.
-      config: { defaultChannelId: sim.channelId, discordCacheMs: 0, simulatorUrl: sim.url, allowDevelopmentWebhookUrls: true },
-    });
+    stack = await startStack({ legacyWebhooks: true, web: { allowDevelopmentWebhookUrls: true } });
+    ({ sim, worker, web } = stack);
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     await page.goto(`${web.url}/admin/webhooks`);
@@ -77,10 +43,7 @@ describe.skipIf(!hasChromium)('webhook endpoints and the rollout in a browser', 
 
   afterAll(async () => {
     await browser?.close();
-    await web?.close();
-    await worker?.close(5000);
-    await sim?.close();
-    await database?.drop();
+    await stack?.close();
   });
 
   it('shows field messages for a bad form', async () => {
@@ -88,8 +51,8 @@ describe.skipIf(!hasChromium)('webhook endpoints and the rollout in a browser', 
     await page.fill('#wh-url', 'https://example.com/not-a-webhook');
     await page.click('form.endpoint-form button[type=submit]');
     await page.waitForSelector('#url-error');
-    expect(await page.textContent('#name-error')).toBe('must not be empty');
-    expect(await page.textContent('#url-error')).toContain('must be a Discord webhook URL');
+    expect(await page.textContent('#name-error')).toBe('Please fill this in.');
+    expect(await page.textContent('#url-error')).toContain('Must be a Discord webhook URL');
     expect(await page.inputValue('#wh-url')).toBe('');
     await shoot('webhooks-form-errors');
   });

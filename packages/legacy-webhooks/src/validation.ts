@@ -30,8 +30,12 @@ export interface WebhookUrlRules {
  */
 export function checkWebhookUrl(url: string, rules: WebhookUrlRules = {}): string | null {
   const ref = parseWebhookUrl(url);
-  if (ref === null || !/^\d{17,20}$/.test(ref.id)) {
-    return 'must be a Discord webhook URL: https://discord.com/api/webhooks/<id>/<token>';
+  if (ref === null) {
+    return 'must be a Discord webhook URL: https://discord.com/api/webhooks/<id>/<token>, where the id is 17 to 20 digits';
+  }
+  if (!/^\d{17,20}$/.test(ref.id)) {
+    const digits = `${ref.id.length} digit${ref.id.length === 1 ? '' : 's'}`;
+    return `must be a Discord webhook URL: https://discord.com/api/webhooks/<id>/<token>, where the id is 17 to 20 digits (this one has ${digits})`;
   }
   const parsed = new URL(url.trim());
   const discordStyle =

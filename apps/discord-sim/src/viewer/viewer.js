@@ -7,6 +7,7 @@
   let state = null;
   let version = -1;
   let selected = null;
+  let highlighted = null;
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -23,26 +24,49 @@
     return typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null;
   }
 
-  // Discord-flavoured Markdown on escaped text: code, masked links, bare links,
-  // bold, underline, italics, strikethrough, quotes, mentions and line breaks.
+  // Discord-flavoured Markdown. Code and backslash escapes are taken out of
+  // the raw text first (their content stays literal), the rest is escaped and
+  // then only the renderer's own tags are added: headings, subtext, lists,
+  // quotes, masked and bare links, mentions, bold, underline, italics,
+  // strikethrough, spoilers and line breaks. A block element swallows the
+  // line break after it, as in Discord.
   function markdown(text, pinged) {
     const held = [];
     const hold = (html) => `\u0000${held.push(html) - 1}\u0000`;
-    let s = escapeHtml(String(text));
-    s = s.replace(/`([^`\n]+)`/g, (_, code) => hold(`<code>${code}</code>`));
-    s = s.replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, (_, label, url) => hold(`<a href="${url}" target="_blank" rel="noopener noreferrer">${label}</a>`));
-    s = s.replace(/https?:\/\/[^\s<]+[^\s<.,:;"')\]]/g, (url) => hold(`<a href="${url}" target="_blank" rel="noopener noreferrer">${url}</a>`));
+    const END = '\u0001';
+    let s = String(text);
+    s = s.replace(/```(?:[\w+-]*\n)?([\s\S]*?)```\n?/g, (_, code) => hold(`<pre class="code">${escapeHtml(code.replace(/\n$/, ''))}</pre>`));
+    s = s.replace(/``([^`]+?)``|`([^`\n]+)`/g, (_, a, b) => hold(`<code>${escapeHtml(a || b)}</code>`));
+    s = s.replace(/\\([^\w\s\u0000\u0001])/g, (_, ch) => hold(escapeHtml(ch)));
+    s = escapeHtml(s);
+    s = s.replace(/\[([^\]\n]+)\]\(&lt;(https?:\/\/[^\s)]+?)&gt;\)|\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, (_, l1, u1, l2, u2) =>
+      hold(`<a href="${u1 || u2}" target="_blank" rel="noopener noreferrer">${l1 || l2}</a>`),
+    );
+    s = s.replace(/&lt;(https?:\/\/[^\s<]+?)&gt;/g, (_, url) => hold(`<a href="${url}" target="_blank" rel="noopener noreferrer">${url}</a>`));
+    s = s.replace(/https?:\/\/[^\s<\u0000]+[^\s<.,:;"')\]\u0000]/g, (url) => hold(`<a href="${url}" target="_blank" rel="noopener noreferrer">${url}</a>`));
     s = s.replace(/&lt;@!?(\d{17,20})&gt;/g, (_, id) => hold(`<span class="mention${pinged.users.has(id) ? '' : ' silent'}">@user-${id.slice(-4)}</span>`));
-    s = s.replace(/&lt;@&amp;(\d{17,20})&gt;/g, (_, id) => hold(`<span class="mention${pinged.roles.has(id) ? '' : ' silent'}">@role-${id.slice(-4)}</span>`));
+    s = s.replace(/&lt;@&amp;(\d{17,20})&gt;/g, (_, id) => hold(`<span class="mention${pinged.roles.has(id) ? '' : ' silent'}">@${escapeHtml(roleName(id))}</span>`));
     s = s.replace(/@(everyone|here)/g, (_, who) => hold(`<span class="mention${pinged.everyone ? '' : ' silent'}">@${who}</span>`));
+    s = s.replace(/^(#{1,3}) (.+)$/gm, (_, hashes, title) => `<span class="md-h${hashes.length}">${title}</span>${END}`);
+    s = s.replace(/^-# (.+)$/gm, `<span class="md-sub">$1</span>${END}`);
+    s = s.replace(/^ *[-*] (.+)$/gm, `<span class="md-li">• $1</span>${END}`);
+    s = s.replace(/^&gt; (.*)$/gm, `<span class="quote">$1</span>${END}`);
     s = s.replace(/\*\*([^*]+?)\*\*/g, '<strong>$1</strong>');
     s = s.replace(/__([^_]+?)__/g, '<u>$1</u>');
     s = s.replace(/(^|[^\w*])\*([^*\n]+?)\*(?!\w)/g, '$1<em>$2</em>');
     s = s.replace(/(^|[^\w])_([^_\n]+?)_(?!\w)/g, '$1<em>$2</em>');
     s = s.replace(/~~([^~]+?)~~/g, '<s>$1</s>');
-    s = s.replace(/^&gt; (.*)$/gm, '<span class="quote">│ $1</span>');
+    s = s.replace(/\|\|([^|]+?)\|\|/g, '<span class="spoiler" tabindex="0">$1</span>');
+    s = s.replace(new RegExp(`${END}\\n?`, 'g'), '');
     s = s.replace(/\n/g, '<br>');
-    return s.replace(/\u0000(\d+)\u0000/g, (_, i) => held[Number(i)]);
+    // Held pieces may hold others (a link inside a heading): resolve until none is left.
+    while (/\u0000\d+\u0000/.test(s)) s = s.replace(/\u0000(\d+)\u0000/g, (_, i) => held[Number(i)]);
+    return s;
+  }
+
+  function roleName(id) {
+    const role = state && (state.roles || []).find((r) => r.id === id);
+    return role ? role.name : `role-${id.slice(-4)}`;
   }
 
   function mdNode(tag, cls, text, pinged) {
@@ -319,6 +343,17 @@
     return li;
   }
 
+  function renderPersistence() {
+    const note = $('#persistence');
+    if (state.stateFile) {
+      note.textContent = `Messages and webhooks are kept across restarts in ${state.stateFile}.`;
+      note.className = '';
+    } else {
+      note.textContent = 'Not saved: messages and webhooks vanish when the simulator stops.';
+      note.className = 'volatile';
+    }
+  }
+
   function renderMessages() {
     const pane = $('#messages');
     const atBottom = pane.scrollHeight - pane.scrollTop - pane.clientHeight < 40;
@@ -332,12 +367,66 @@
     if (atBottom) pane.scrollTop = pane.scrollHeight;
   }
 
-  function select(id) {
+  function select(id, messageId) {
     selected = id;
-    history.replaceState(null, '', `#${id}`);
+    highlighted = messageId || null;
+    history.replaceState(null, '', `#${messageId ? `${id}-${messageId}` : id}`);
+    setSidebar(false);
     render();
     const pane = $('#messages');
-    pane.scrollTop = pane.scrollHeight;
+    const target = highlighted && pane.querySelector(`[data-message-id="${highlighted}"]`);
+    if (target) target.scrollIntoView({ block: 'center' });
+    else pane.scrollTop = pane.scrollHeight;
+  }
+
+  // `#<channel>` or `#<channel>-<message>` (the console's message links).
+  function fromHash() {
+    const [channel, message] = location.hash.slice(1).split('-');
+    return { channel: channel || null, message: message || null };
+  }
+
+  function setSidebar(open) {
+    document.body.classList.toggle('sidebar-open', open);
+    $('#toggle-sidebar').setAttribute('aria-expanded', String(open));
+    $('#scrim').hidden = !open;
+  }
+
+  function openWebhookDialog() {
+    const dialog = $('#webhook-dialog');
+    const select = $('#webhook-channel');
+    select.textContent = '';
+    for (const c of state ? state.channels.filter((x) => x.type !== 11) : []) {
+      const option = el('option', null, `#${c.name}`);
+      option.value = c.id;
+      option.title = `channel id ${c.id}`;
+      option.selected = c.id === selected;
+      select.append(option);
+    }
+    $('#webhook-error').hidden = true;
+    $('#webhook-result').hidden = true;
+    setSidebar(false);
+    dialog.showModal();
+  }
+
+  async function createWebhook(event) {
+    event.preventDefault();
+    const error = $('#webhook-error');
+    error.hidden = true;
+    try {
+      const res = await fetch('/_sim/webhooks', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ channelId: $('#webhook-channel').value, name: $('#webhook-name').value.trim() || undefined }),
+      });
+      const body = await res.json();
+      if (!res.ok) throw new Error(body.error || `the simulator answered ${res.status}`);
+      $('#webhook-url').value = body.url;
+      $('#webhook-result').hidden = false;
+      $('#webhook-url').select();
+    } catch (err) {
+      error.textContent = `No webhook created: ${err.message}`;
+      error.hidden = false;
+    }
   }
 
   function render() {
@@ -345,6 +434,11 @@
     if (!state.channels.some((c) => c.id === selected)) selected = state.channels[0] ? state.channels[0].id : null;
     renderChannels();
     renderMessages();
+    renderPersistence();
+    if (highlighted) {
+      const row = $('#messages').querySelector(`[data-message-id="${highlighted}"]`);
+      if (row) row.classList.add('highlight');
+    }
   }
 
   let polling = false;
@@ -359,6 +453,7 @@
         version = body.version;
         render();
         document.body.dataset.version = String(version);
+        document.dispatchEvent(new Event('viewer:rendered'));
       }
     } catch {
       // The simulator may be restarting; the next poll tries again.
@@ -367,10 +462,37 @@
     }
   }
 
-  selected = location.hash.slice(1) || null;
+  ({ channel: selected, message: highlighted } = fromHash());
+  let scrolledToHighlight = false;
   window.addEventListener('hashchange', () => {
-    const id = location.hash.slice(1);
-    if (id && id !== selected) select(id);
+    const { channel, message } = fromHash();
+    if (channel && (channel !== selected || message !== highlighted)) select(channel, message);
+  });
+  $('#toggle-sidebar').addEventListener('click', () => setSidebar(!document.body.classList.contains('sidebar-open')));
+  $('#scrim').addEventListener('click', () => setSidebar(false));
+  $('#open-webhook').addEventListener('click', openWebhookDialog);
+  $('#webhook-form').addEventListener('submit', createWebhook);
+  $('#close-webhook').addEventListener('click', () => $('#webhook-dialog').close());
+  $('#copy-webhook').addEventListener('click', async () => {
+    const url = $('#webhook-url').value;
+    try {
+      await navigator.clipboard.writeText(url);
+      toast('Webhook URL copied', false);
+    } catch {
+      $('#webhook-url').select();
+      toast('Select the URL and copy it', false);
+    }
+  });
+  document.addEventListener('click', (e) => {
+    if (e.target instanceof Element && e.target.classList.contains('spoiler')) e.target.classList.toggle('shown');
+  });
+  document.addEventListener('viewer:rendered', () => {
+    if (scrolledToHighlight || !highlighted) return;
+    const row = $('#messages').querySelector(`[data-message-id="${highlighted}"]`);
+    if (row) {
+      row.scrollIntoView({ block: 'center' });
+      scrolledToHighlight = true;
+    }
   });
   poll();
   setInterval(poll, 1000);

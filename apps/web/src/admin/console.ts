@@ -14,7 +14,16 @@ import type { Queue } from 'bullmq';
 import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Redis } from 'ioredis';
 import { z, fieldsOf } from '@flipfix/config';
-import { type Db, getSettings, isAppError, listSettingsAudit, type NotifySettings, type SettingsPatch, updateSettings } from '@flipfix/db';
+import {
+  type Db,
+  getSettings,
+  isAppError,
+  listSettingsAudit,
+  type NotifySettings,
+  type SettingsPatch,
+  SettingsPatchSchema,
+  updateSettings,
+} from '@flipfix/db';
 import { classifyDiscordError, formatTestMessage, postMessage } from '@flipfix/discord';
 import { EVENT_LABELS, EVENT_TYPES, type EventType } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
@@ -23,12 +32,17 @@ import type { QUEUES } from '@flipfix/queue';
 import type { WebConfig } from '../app';
 import type { HealthReport, HealthService } from '../health';
 import { type Html, html, type HtmlValue } from '../views/html';
-import { layout, when } from '../views/pages-common';
+import { blankForm, errorFor, fieldErrors, type FormState, inputField, invalidAttrs, NOT_SAVED, typedValues } from '../views/forms';
+import { queryString } from '../views/lists';
+import { ADMIN_NAV, layout, when } from '../views/pages-common';
 import { recordPagePath } from '../views/record-text';
 import { type AdminAuth, type AdminSession, CSRF_HEADER, isSafeMethod, safeEqual, safeNext } from './auth';
 import { DELIVERY_STATUSES, type DeliveryView, EventsQuery, listEvents, redeliver, redeliverFailed, TARGETS } from './deliveries';
+import { channelChoices, channelNamer, GuildDirectory, roleChoices, snowflakePicker } from './guild';
 import { badge, csrfField, type Notice } from './kit';
+import { readSettingsForm, settingLabel, settingsErrors, settingsFormValues } from './settings-form';
 import { rolloutSummary } from './rollout-view';
+import { describeTarget, type TargetNames } from './targets';
 import { registerWebhookPages } from './webhooks';
 
 export interface ConsoleDeps {
@@ -53,6 +67,63 @@ const MODE_NOTES: Record<NotifySettings['deliveryMode'], string> = {
   bot: 'Bot only: the bot posts each enabled event to its channel; webhook endpoints receive nothing (they are kept, so switching back works).',
 };
 
+/** The job dashboard in the console's colours and system fonts (nothing loaded from the internet). */
+const SYSTEM_FONTS = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+const QUEUES_UI = {
+  boardTitle: 'Flipfix queues',
+  hideDocsLink: true,
+  theme: {
+    light: {
+      primary: '#2454d6',
+      'primary-foreground': '#ffffff',
+      background: '#f7f8fa',
+      foreground: '#1d2330',
+      border: '#e4e7ec',
+      sidebar: '#111827',
+      'sidebar-foreground': '#e5e7eb',
+      'sidebar-primary': '#93c5fd',
+      'sidebar-accent': '#1f2937',
+      'sidebar-accent-foreground': '#ffffff',
+      'sidebar-state-selected': '#1f2937',
+      'sidebar-state-selected-foreground': '#ffffff',
+      'sidebar-state-hover': '#1f2937',
+      'sidebar-border': '#1f2937',
+      'font-sans': SYSTEM_FONTS,
+      'font-mono': 'ui-monospace, SFMono-Regular, Menlo, monospace',
+    },
+    dark: { primary: '#5b8def', 'font-sans': SYSTEM_FONTS, 'font-mono': 'ui-monospace, SFMono-Regular, Menlo, monospace' },
+  },
+};
+
+/** The console's navigation bar, put above bull-board's page so the dashboard is one console page among the others. */
+const QUEUES_BAR = html`<style>
+/* bull-board lays out around a fixed header of height --header-offset: the bar takes the top 36 px of it. */
+:root{--header-offset:calc(var(--header-height) + 36px)}[class^="header-"]{padding-top:36px}
+.ff-bar{position:fixed;top:0;left:0;right:0;height:36px;z-index:200;display:flex;gap:1rem;align-items:center;padding:0 1rem;overflow-x:auto;white-space:nowrap;background:#111827;color:#fff;font:14px/1.4 ${SYSTEM_FONTS}}
+.ff-bar a{color:#e5e7eb;text-decoration:none}.ff-bar a.brand{font-weight:700;color:#fff}.ff-bar a[aria-current]{color:#fff;border-bottom:2px solid #93c5fd}
+</style><nav class="ff-bar" aria-label="Console"><a class="brand" href="/admin">Flipfix Notify · admin</a>${ADMIN_NAV.map(
+  ([href, label]) => html`<a href="${href}"${href === '/admin/queues' ? html` aria-current="page"` : ''}>${label}</a>`,
+)}</nav>`.toString();
+
+/**
+ * bull-board's page as a console page: its link to a web font on
+ * fonts.googleapis.com is taken out (offline it stalls, and it would tell a
+ * third party who opens the console; the theme names system fonts instead),
+ * and the console's navigation bar is put on top.
+ */
+function asConsolePage(_req: Request, res: Response, next: NextFunction): void {
+  const send = res.send.bind(res);
+  res.send = (body?: unknown) => {
+    if (typeof body !== 'string' || !body.includes('<div id="root">')) return send(body);
+    return send(
+      body
+        .replace(/<link[^>]+href="https:\/\/fonts\.(?:googleapis|gstatic)\.com[^>]*>/g, '')
+        .replace(/(<body[^>]*>)/, `$1${QUEUES_BAR}`),
+    );
+  };
+  next();
+}
+
 function duration(ms: number | null): string {
   if (ms === null) return '—';
   if (ms < 1000) return `${ms} ms`;
@@ -75,6 +146,12 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   const { db, auth, config } = deps;
   const r = Router();
   const redeliverDeps = { db, queues: deps.queues, ...(config.retry ? { retry: config.retry } : {}) };
+  const guild = new GuildDirectory({
+    rest: deps.discordRest,
+    token: deps.discordToken,
+    anchorChannelId: config.defaultChannelId,
+    ...(config.discordCacheMs === undefined ? {} : { cacheMs: config.discordCacheMs }),
+  });
 
   const session = (res: Response) => res.locals.session as AdminSession;
   const page = async (res: Response, title: string, current: string, body: HtmlValue, status = 200, notice: Notice = null) => {
@@ -154,10 +231,11 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
     // @bull-board/express 9.10.1 nests its own @bull-board/api 9.10.1 next to our 9.10.2; the two
     // declare the same adapter class separately, so TypeScript needs the cast (runtime is identical).
     serverAdapter: board as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
-    options: { uiConfig: { boardTitle: 'Flipfix queues' } },
+    options: { uiConfig: QUEUES_UI },
   });
   r.use(
     '/queues',
+    asConsolePage,
     (req: Request, res: Response, next: NextFunction) => {
       if (!res.locals.session) {
         if (isSafeMethod(req.method) && !req.path.startsWith('/api/')) res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`);
@@ -189,7 +267,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   r.get('/', async (_req, res) => {
     const since = new Date(Date.now() - 24 * 3600_000);
-    const [settings, counts, failures, report] = await Promise.all([
+    const [settings, counts, failures, report, names] = await Promise.all([
       getSettings(db.prisma),
       db.prisma.delivery.groupBy({ by: ['target', 'status'], where: { createdAt: { gte: since } }, _count: { _all: true } }),
       db.prisma.delivery.findMany({
@@ -199,6 +277,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
         include: { event: { select: { type: true, entityType: true, entityId: true } } },
       }),
       deps.health.check(),
+      targetNames(),
     ]);
     const byStatus = (status: string, target?: string) =>
       counts.filter((c) => c.status === status && (target === undefined || c.target === target)).reduce((n, c) => n + c._count._all, 0);
@@ -217,72 +296,113 @@ ${
   failures.length === 0
     ? html`<p class="muted">No failed deliveries.</p>`
     : html`<div class="table-wrap"><table><thead><tr><th>When</th><th>Event</th><th>Target</th><th>Reason</th></tr></thead><tbody>${failures.map(
-        (f) => html`<tr><td>${when(f.updatedAt)}</td><td>${EVENT_LABELS[f.event.type as EventType] ?? f.event.type}</td><td>${f.target} ${f.targetKey}</td><td>${f.lastError ?? ''}</td></tr>`,
+        (f) => html`<tr><td>${when(f.updatedAt)}</td><td>${EVENT_LABELS[f.event.type as EventType] ?? f.event.type}</td><td>${describeTarget(f, names)}</td><td>${f.lastError ?? ''}</td></tr>`,
       )}</tbody></table></div><p><a href="/admin/deliveries?status=failed">All failed deliveries</a></p>`
 }`,
     );
   });
 
   // ---------------------------------------------------------------- settings
-  const settingsPage = async (res: Response, status = 200, notice: Notice = null) => {
-    const [s, audit, endpoints] = await Promise.all([getSettings(db.prisma), listSettingsAudit(db.prisma, 50), listWebhookEndpoints(db.prisma)]);
+  const settingsPage = async (res: Response, form: FormState | null = null, status = 200) => {
+    const [s, audit, endpoints, channels, roles] = await Promise.all([
+      getSettings(db.prisma),
+      listSettingsAudit(db.prisma, 50),
+      listWebhookEndpoints(db.prisma),
+      guild.channels(),
+      guild.roles(),
+    ]);
+    // A refused form shows what was typed; otherwise the settings in force.
+    const shown: FormState = form ?? blankForm(settingsFormValues(s));
+    const value = (name: string) => shown.values[name] ?? '';
+    const checked = (name: string) => (shown.values[name] === 'on' ? html` checked` : '');
     const csrf = csrfField(session(res));
+    const channelName = channelNamer(channels);
     const enabledEndpoints = endpoints.filter((e) => e.enabled).length;
     const effective = (t: EventType) => s.events[t].channelId ?? s.channelId ?? config.defaultChannelId;
+    const defaultLabel = channels?.find((c) => c.id === config.defaultChannelId)?.name;
     const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+    const mode = value('deliveryMode') || s.deliveryMode;
     await page(
       res,
       'Settings',
       '/admin/settings',
       html`<h1>Settings</h1>
-<form class="card" method="post" action="/admin/settings">${csrf}
+<form class="card" method="post" action="/admin/settings" novalidate>${csrf}
 <h2>Delivery mode</h2>
 ${(['webhooks', 'both', 'bot'] as const).map(
-  (m) => html`<label class="check"><input type="radio" name="deliveryMode" value="${m}"${s.deliveryMode === m ? html` checked` : ''}> <span><strong>${m}</strong> — <span class="muted">${MODE_NOTES[m]}</span></span></label>`,
-)}
+  (m) => html`<label class="check"><input type="radio" name="deliveryMode" value="${m}"${mode === m ? html` checked` : ''}> <span><strong>${m}</strong> — <span class="muted">${MODE_NOTES[m]}</span></span></label>`,
+)}${errorFor(shown, 'deliveryMode', 'deliveryMode')}
 <p class="muted" id="endpoint-count">${
   enabledEndpoints === 0
     ? html`No webhook endpoint is enabled${s.deliveryMode === 'bot' ? '' : html`: <strong>in this mode the webhooks post nothing</strong>`}. <a href="/admin/webhooks">Add or enable one</a>.`
     : html`${enabledEndpoints} webhook endpoint${enabledEndpoints === 1 ? ' is' : 's are'} enabled (<a href="/admin/webhooks">Webhooks</a>).`
 } Channels, threads, reactions, the role mention and digests below apply to bot posts only; webhooks post the same embeds as before.</p>
-<label for="channelId">Default channel id</label><input id="channelId" type="text" name="channelId" value="${s.channelId ?? ''}" placeholder="${config.defaultChannelId} (from DISCORD_CHANNEL_ID)" inputmode="numeric">
+<label for="channelId">Default channel</label>${snowflakePicker({
+        id: 'channelId',
+        name: 'channelId',
+        value: value('channelId'),
+        choices: channelChoices(channels),
+        kind: 'channel',
+        emptyLabel: `${defaultLabel === undefined ? config.defaultChannelId : `#${defaultLabel}`} (from DISCORD_CHANNEL_ID)`,
+        attrs: invalidAttrs(shown, 'channelId', 'channelId'),
+      })}${errorFor(shown, 'channelId', 'channelId')}
+${channels === null ? html`<p class="muted small">The channel list cannot be read from Discord right now, so channels are given by id (17 to 20 digits).</p>` : ''}
 <h2>Events</h2>
-<div class="table-wrap"><table class="events"><thead><tr><th>Event</th><th>Posted</th><th>Channel override</th><th>Reactions (up to 3)</th></tr></thead><tbody>
-${EVENT_TYPES.map(
-  (t) => html`<tr><td>${EVENT_LABELS[t]}<div class="muted hide-sm"><code>${t}</code></div></td>
-<td><input type="hidden" name="events.${t}.present" value="1"><label class="check"><input type="checkbox" name="events.${t}.enabled" value="on"${s.events[t].enabled ? html` checked` : ''} aria-label="Post ${EVENT_LABELS[t]}"> on</label></td>
-<td><span class="sm-only">Channel override</span><input type="text" name="events.${t}.channelId" value="${s.events[t].channelId ?? ''}" placeholder="default" inputmode="numeric" aria-label="Channel for ${EVENT_LABELS[t]}"></td>
+<div class="table-wrap"><table class="events"><thead><tr><th>Event</th><th>Posted</th><th>Channel</th><th>Reactions (up to 3)</th></tr></thead><tbody>
+${EVENT_TYPES.map((t) => {
+  const channelField = `events.${t}.channelId`;
+  const reactionsField = `reactions.${t}`;
+  const fieldId = (name: string) => name.replaceAll('.', '-');
+  return html`<tr><td>${EVENT_LABELS[t]}</td>
+<td><input type="hidden" name="events.${t}.present" value="1"><label class="check"><input type="checkbox" name="events.${t}.enabled" value="on"${checked(`events.${t}.enabled`)} aria-label="Post ${EVENT_LABELS[t]}"> on</label></td>
+<td><span class="sm-only">Channel</span>${snowflakePicker({
+    id: fieldId(channelField),
+    name: channelField,
+    value: value(channelField),
+    choices: channelChoices(channels),
+    kind: 'channel',
+    emptyLabel: 'Default channel',
+    attrs: html` aria-label="Channel for ${EVENT_LABELS[t]}"${invalidAttrs(shown, channelField, fieldId(channelField))}`,
+  })}${errorFor(shown, channelField, fieldId(channelField))}</td>
 <td>${
     t === 'problem_report_status_changed'
       ? html`<span class="muted">edits the report's post</span>`
-      : html`<span class="sm-only">Reactions (up to 3)</span><input type="text" name="reactions.${t}" value="${(s.reactions[t] ?? []).join(' ')}" placeholder="e.g. 👀 ✅" aria-label="Reactions for ${EVENT_LABELS[t]}">`
-  }</td></tr>`,
-)}
+      : html`<span class="sm-only">Reactions (up to 3)</span><input id="${fieldId(reactionsField)}" type="text" name="${reactionsField}" value="${value(reactionsField)}" placeholder="e.g. 👀 ✅" aria-label="Reactions for ${EVENT_LABELS[t]}"${invalidAttrs(shown, reactionsField, fieldId(reactionsField))}>${errorFor(shown, reactionsField, fieldId(reactionsField))}`
+  }</td></tr>`;
+})}
 </tbody></table></div>
 <h2>Posts</h2>
-<label class="check"><input type="checkbox" name="threadsEnabled" value="on"${s.threadsEnabled ? html` checked` : ''}> <span>Start a thread on each problem report and part request post (log entries and updates about it go into the thread)</span></label>
-<label for="role">Role to mention on unplayable reports (id)</label><input id="role" type="text" name="unplayableRoleId" value="${s.unplayableRoleId ?? ''}" inputmode="numeric">
+<label class="check"><input type="checkbox" name="threadsEnabled" value="on"${checked('threadsEnabled')}> <span>Start a thread on each problem report and part request post (log entries and updates about it go into the thread)</span></label>
+<label for="role">Role to mention on unplayable reports${roles === null ? ' (role id, 17 to 20 digits; empty for none)' : ''}</label>${snowflakePicker({
+        id: 'role',
+        name: 'unplayableRoleId',
+        value: value('unplayableRoleId'),
+        choices: roleChoices(roles),
+        kind: 'role',
+        emptyLabel: 'No role',
+        attrs: invalidAttrs(shown, 'unplayableRoleId', 'role'),
+      })}${errorFor(shown, 'unplayableRoleId', 'role')}
 <h2>Digest</h2>
-<label class="check"><input type="checkbox" name="digest.enabled" value="on"${s.digest.enabled ? html` checked` : ''}> <span>Combine bursts of posts by one person into one digest post (unplayable reports always go out at once)</span></label>
-<div class="row"><div><label for="quiet">Quiet period (seconds)</label><input id="quiet" type="number" name="digest.quietSeconds" value="${s.digest.quietSeconds}" min="10" max="3600"></div>
-<div><label for="max">Longest wait (seconds)</label><input id="max" type="number" name="digest.maxSeconds" value="${s.digest.maxSeconds}" min="10" max="86400"></div></div>
+<label class="check"><input type="checkbox" name="digest.enabled" value="on"${checked('digest.enabled')}> <span>Combine bursts of posts by one person into one digest post (unplayable reports always go out at once)</span></label>
+<div class="row top"><div>${inputField(shown, { id: 'quiet', name: 'digest.quietSeconds', label: 'Quiet period (seconds)', type: 'number', attrs: html` min="10" max="3600"` })}</div>
+<div>${inputField(shown, { id: 'max', name: 'digest.maxSeconds', label: 'Longest wait (seconds)', type: 'number', attrs: html` min="10" max="86400"` })}</div></div>
 <button type="submit">Save settings</button>
 </form>
 <div class="card"><h2>Send a test message</h2>
 <p class="muted">Posts a sample of each event type with the bot to the channel it would use now.</p>
 <div class="table-wrap"><table><tbody>${EVENT_TYPES.map(
-  (t) => html`<tr><td>${EVENT_LABELS[t]}</td><td><code>${effective(t)}</code></td><td><form method="post" action="/admin/settings/test" class="inline">${csrf}<input type="hidden" name="eventType" value="${t}"><button type="submit" class="small secondary">Send test</button></form></td></tr>`,
-)}</tbody></table></div></div>
+        (t) => html`<tr><td>${EVENT_LABELS[t]}</td><td>${channelName(effective(t))}</td><td><form method="post" action="/admin/settings/test" class="inline">${csrf}<input type="hidden" name="eventType" value="${t}"><button type="submit" class="small secondary">Send test</button></form></td></tr>`,
+      )}</tbody></table></div></div>
 <h2>Changes</h2>
 ${
   audit.length === 0
     ? html`<p class="muted">No changes yet.</p>`
     : html`<div class="table-wrap"><table id="audit"><thead><tr><th>When</th><th>Who</th><th>Setting</th><th>From → to</th></tr></thead><tbody>${audit.map(
-        (a) => html`<tr><td>${when(a.createdAt)}</td><td>${a.actor}</td><td><code>${a.field}</code></td><td>${show(a.fromValue)} → ${show(a.toValue)}</td></tr>`,
+        (a) => html`<tr><td>${when(a.createdAt)}</td><td>${a.actor}</td><td title="${a.field}">${settingLabel(a.field)}</td><td>${show(a.fromValue)} → ${show(a.toValue)}</td></tr>`,
       )}</tbody></table></div>`
 }`,
       status,
-      notice,
+      form === null ? null : NOT_SAVED,
     );
   };
 
@@ -290,39 +410,26 @@ ${
     await settingsPage(res);
   });
 
+  /**
+   * The whole form is checked at once: every bad field is reported beside
+   * itself, nothing is saved, and the page shows everything as typed.
+   */
   r.post('/settings', async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const text = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : '');
-    const nullable = (k: string) => (text(k) === '' ? null : text(k));
-    const events: Record<string, { enabled: boolean; channelId: string | null }> = {};
-    const reactions: Record<string, string[]> = {};
-    for (const t of EVENT_TYPES) {
-      if (body[`events.${t}.present`] === undefined) continue;
-      events[t] = { enabled: body[`events.${t}.enabled`] === 'on', channelId: nullable(`events.${t}.channelId`) };
-      // Only types whose form has the field: a status change edits a post and takes no reactions.
-      if (body[`reactions.${t}`] !== undefined) reactions[t] = text(`reactions.${t}`).split(/\s+/).filter((e) => e !== '');
+    const { patch, errors } = readSettingsForm(body);
+    const parsed = SettingsPatchSchema.safeParse(patch);
+    if (!parsed.success) Object.assign(errors, settingsErrors(parsed.error), errors);
+    if (Object.keys(errors).length > 0) {
+      await settingsPage(res, { values: typedValues(body), errors }, 400);
+      return;
     }
-    const number = (k: string) => (text(k) === '' ? undefined : Number(text(k)));
-    const patch = {
-      ...(text('deliveryMode') === '' ? {} : { deliveryMode: text('deliveryMode') }),
-      channelId: nullable('channelId'),
-      ...(Object.keys(events).length > 0 ? { events, reactions } : {}),
-      threadsEnabled: body.threadsEnabled === 'on',
-      unplayableRoleId: nullable('unplayableRoleId'),
-      digest: {
-        enabled: body['digest.enabled'] === 'on',
-        ...(number('digest.quietSeconds') === undefined ? {} : { quietSeconds: number('digest.quietSeconds') }),
-        ...(number('digest.maxSeconds') === undefined ? {} : { maxSeconds: number('digest.maxSeconds') }),
-      },
-    };
     try {
       await updateSettings(db.prisma, patch as SettingsPatch, 'console');
     } catch (err) {
-      if (isAppError(err)) {
-        await settingsPage(res, 400, { kind: 'error', text: `Not saved. ${err.message}` });
-        return;
-      }
-      throw err;
+      const refused = fieldErrors(err);
+      if (refused === null) throw err;
+      await settingsPage(res, { values: typedValues(body), errors: refused }, 400);
+      return;
     }
     deps.onSettingsChanged();
     await flashAndRedirect(res, '/admin/settings', { kind: 'ok', text: 'Settings saved. Workers apply them within a second.' });
@@ -348,7 +455,7 @@ ${
       });
       await flashAndRedirect(res, '/admin/settings', {
         kind: 'ok',
-        text: `Test message for ${EVENT_LABELS[type]} posted to channel ${channelId}: message ${message.id}.`,
+        text: `Test message for ${EVENT_LABELS[type]} posted to ${await channelLabel(channelId)}: message ${message.id}.`,
       });
     } catch (err) {
       const failure = classifyDiscordError(err);
@@ -363,64 +470,77 @@ ${
     // A flood batch or a digest carries several events' embeds in one message.
     const inBatch = d.batchId !== null && d.embedIndex !== null;
     const prefix = inBatch ? `embed ${(d.embedIndex ?? 0) + 1} of ` : d.digestKey !== null && d.status === 'delivered' ? 'in digest ' : '';
-    const label = `${prefix}message ${d.discordMessageId}`;
+    const label = html`${prefix}message <span class="id">${d.discordMessageId}</span>`;
     if (config.simulatorUrl) {
       return html`<a href="${config.simulatorUrl}/#${d.discordChannelId}-${d.discordMessageId}" rel="noopener">${label}</a>`;
     }
     if (config.guildId) {
       return html`<a href="https://discord.com/channels/${config.guildId}/${d.discordChannelId}/${d.discordMessageId}" rel="noopener">${label}</a>`;
     }
-    return html`<span class="muted">channel ${d.discordChannelId} · ${label}</span>`;
+    return label;
   };
+
+  /** `#name` for a flash message (plain text), or `channel <id>` when the name is unknown. */
+  const channelLabel = async (id: string): Promise<string> => {
+    const name = (await guild.channels())?.find((c) => c.id === id)?.name;
+    return name === undefined ? `channel ${id}` : `#${name}`;
+  };
+
+  /** Names for targets: endpoints from the ledger's side table, channels from the guild. */
+  const targetNames = async (): Promise<TargetNames> => {
+    const [endpoints, channels] = await Promise.all([listWebhookEndpoints(db.prisma), guild.channels()]);
+    const names = new Map(endpoints.map((e) => [e.id, e.name]));
+    return { endpoint: (id) => names.get(id), channel: channelNamer(channels) };
+  };
+
+  /** The delivery log's filters as a query string (only known values), to come back to after an action. */
+  const logFilters = (q: EventsQuery, extra: Record<string, string | undefined> = {}) =>
+    queryString({ type: q.type, status: q.status, target: q.target, limit: q.limit, before: q.before, ...extra });
 
   r.get('/deliveries', async (req, res) => {
     const parsed = EventsQuery.safeParse(req.query);
-    const q = parsed.success ? parsed.data : {};
-    const [events, report, settings, endpoints] = await Promise.all([
-      listEvents(db, { ...q, limit: q.limit ?? 100 }),
+    const q: EventsQuery = parsed.success ? parsed.data : {};
+    const pageSize = q.limit ?? 50;
+    const [found, report, settings, names] = await Promise.all([
+      listEvents(db, { ...q, limit: pageSize + 1 }),
       rolloutReport(db.prisma),
       getSettings(db.prisma),
-      listWebhookEndpoints(db.prisma),
+      targetNames(),
     ]);
-    const names = new Map(endpoints.map((e) => [e.id, e.name]));
-    const endpointName = (id: string) => names.get(id) ?? 'deleted endpoint';
+    const events = found.slice(0, pageSize);
+    const next = found.length > pageSize ? events[events.length - 1]?.seq : undefined;
+    const back = `/admin/deliveries${logFilters(q)}`;
     const csrf = csrfField(session(res));
+    const backField = html`<input type="hidden" name="back" value="${back}">`;
     const select = (name: string, values: readonly string[], current: string | undefined, labels: Record<string, string> = {}) =>
       html`<select name="${name}" id="f-${name}"><option value="">any</option>${values.map(
         (v) => html`<option value="${v}"${current === v ? html` selected` : ''}>${labels[v] ?? v}</option>`,
       )}</select>`;
+    const filtered = q.type !== undefined || q.status !== undefined || q.target !== undefined;
     await page(
       res,
       'Deliveries',
       '/admin/deliveries',
       html`<h1>Deliveries</h1>
-${rolloutSummary(report, settings.deliveryMode, endpointName)}
-<h2>Delivery log</h2>
-<form class="card row" method="get" action="/admin/deliveries">
+${rolloutSummary(report, settings.deliveryMode, (id) => names.endpoint(id) ?? 'deleted endpoint')}
+<h2 id="log">Delivery log</h2>
+<form class="card row filters" method="get" action="/admin/deliveries#log">
 <div><label for="f-type">Event type</label>${select('type', EVENT_TYPES, q.type, EVENT_LABELS)}</div>
 <div><label for="f-status">Status</label>${select('status', DELIVERY_STATUSES, q.status, { held: 'held (in a digest)' })}</div>
-<div><label for="f-target">Target</label>${select('target', TARGETS, q.target)}</div>
-<div><button type="submit">Filter</button></div></form>
-<form method="post" action="/admin/deliveries/redeliver-failed">${csrf}<button type="submit" class="secondary">Redeliver all failed</button></form>
+<div><label for="f-target">Target</label>${select('target', TARGETS, q.target, { bot: 'bot', webhook: 'webhook' })}</div>
+<div class="filter-actions"><button type="submit">Filter</button>${filtered ? html` <a class="button secondary" href="/admin/deliveries#log">Clear</a>` : ''}</div></form>
+<form method="post" action="/admin/deliveries/redeliver-failed" class="log-actions">${csrf}${backField}<button type="submit" class="secondary">Redeliver all failed</button></form>
 ${parsed.success ? '' : html`<p class="notice error">Some filters were not understood and were ignored.</p>`}
 ${
   events.length === 0
-    ? html`<p class="muted">No events match.</p>`
+    ? html`<p class="muted">${filtered ? 'No deliveries match these filters.' : 'No events yet.'}</p>`
     : html`<div class="table-wrap"><table class="log"><thead><tr><th>Event</th><th>Target</th><th>Status</th><th>Attempts</th><th>Timing</th><th>Result</th><th></th></tr></thead><tbody>
 ${events.map((e) => {
   const head = html`<td class="event" rowspan="${Math.max(1, e.deliveries.length)}"><strong>${EVENT_LABELS[e.type as EventType] ?? e.type}</strong><div class="muted"><a href="${recordPagePath(e.entityType, e.entityId) ?? '#'}">${e.entityType.replaceAll('_', ' ')} #${e.entityId}</a> · ${when(e.createdAt)}${e.actorName ? ` · ${e.actorName}` : ''}</div></td>`;
   if (e.deliveries.length === 0) return html`<tr data-event="${e.id}">${head}<td colspan="6" class="muted">${e.routedAt ? 'no targets' : 'not routed yet'}</td></tr>`;
   return e.deliveries.map(
-    (d, i) => html`<tr data-event="${e.id}" data-delivery="${d.id}">${i === 0 ? head : ''}
-<td>${
-      d.target === 'webhook'
-        ? names.has(d.targetKey)
-          ? html`webhook <strong title="endpoint ${d.targetKey}">${endpointName(d.targetKey)}</strong>`
-          : html`webhook <span class="muted">(deleted endpoint)</span><div class="muted"><code>${d.targetKey}</code></div>`
-        : html`${d.target}<div class="muted"><code>${d.targetKey}</code>${d.action === 'edit' ? ' (edit)' : ''}</div>`
-    }${
-      d.digestKey ? html`<div class="muted">digest <code>${d.digestKey}</code></div>` : ''
-    }</td>
+    (d, i) => html`<tr data-event="${e.id}" data-delivery="${d.id}" data-target="${d.target}">${i === 0 ? head : ''}
+<td>${describeTarget(d, names)}${d.digestKey ? html`<div class="muted" title="digest ${d.digestKey}">in a digest${digestActor(d.digestKey)}</div>` : ''}</td>
 <td>${badge(d.status)}</td><td>${d.attempts}<span class="sm-only"> ${d.attempts === 1 ? 'attempt' : 'attempts'}</span></td>
 <td>${d.latencyMs === null ? html`<span class="muted">—</span>` : html`${duration(d.latencyMs)} after the event`}<div class="muted">first try ${when(d.firstAttemptAt)}</div></td>
 <td>${messageLink(d)}${d.lastError ? html`<div class="${d.status === 'failed' ? 'notice error' : 'muted'}">${d.lastError}</div>` : ''}${d.errorClass ? html`<div class="muted">${d.errorClass}</div>` : ''}</td>
@@ -429,27 +549,42 @@ ${events.map((e) => {
         ? ''
         : d.status === 'held'
           ? html`<span class="muted">posts with its digest</span>`
-        : html`<form method="post" action="/admin/deliveries/${d.id}/redeliver">${csrf}${d.status === 'delivered' ? html`<input type="hidden" name="force" value="true">` : ''}<button type="submit" class="small${d.status === 'delivered' ? ' secondary' : ''}">${d.status === 'delivered' ? 'Post again' : 'Redeliver'}</button></form>`
+          : html`<form method="post" action="/admin/deliveries/${d.id}/redeliver">${csrf}${backField}${d.status === 'delivered' ? html`<input type="hidden" name="force" value="true">` : ''}<button type="submit" class="small${d.status === 'delivered' ? ' secondary' : ''}">${d.status === 'delivered' ? 'Post again' : 'Redeliver'}</button></form>`
     }</td></tr>`,
   );
 })}
 </tbody></table></div>`
+}
+${
+  q.before !== undefined || next !== undefined
+    ? html`<nav class="pager" aria-label="Pages">${q.before === undefined ? html`<span></span>` : html`<a href="/admin/deliveries${logFilters(q, { before: undefined })}#log">← Newest</a>`}${
+        next === undefined ? html`<span></span>` : html`<a href="/admin/deliveries${logFilters(q, { before: next })}#log" rel="next">Older →</a>`
+      }</nav>`
+    : ''
 }`,
     );
   });
 
-  r.post('/deliveries/redeliver-failed', async (_req, res) => {
+  /** Where an action on the log returns to: the log as it was filtered (only a path on this page is accepted). */
+  const backTo = (body: unknown): string => {
+    const back = (body as Record<string, unknown> | undefined)?.back;
+    if (typeof back !== 'string' || !back.startsWith('/admin/deliveries')) return '/admin/deliveries';
+    const parsed = EventsQuery.safeParse(Object.fromEntries(new URL(back, 'http://x').searchParams));
+    return `/admin/deliveries${parsed.success ? logFilters(parsed.data) : ''}#log`;
+  };
+
+  r.post('/deliveries/redeliver-failed', async (req, res) => {
     const result = await redeliverFailed(redeliverDeps, { actor: 'console' });
-    await flashAndRedirect(res, '/admin/deliveries', { kind: 'ok', text: `${result.count} failed deliver${result.count === 1 ? 'y' : 'ies'} queued again.` });
+    await flashAndRedirect(res, backTo(req.body), { kind: 'ok', text: `${result.count} failed deliver${result.count === 1 ? 'y' : 'ies'} queued again.` });
   });
   r.post('/deliveries/:id/redeliver', async (req, res) => {
     const force = (req.body as Record<string, unknown>).force === 'true';
     try {
       await redeliver(redeliverDeps, req.params.id ?? '', { force, actor: 'console' });
-      await flashAndRedirect(res, '/admin/deliveries', { kind: 'ok', text: 'Delivery queued again.' });
+      await flashAndRedirect(res, backTo(req.body), { kind: 'ok', text: force ? 'Posting it again.' : 'Delivery queued again.' });
     } catch (err) {
       if (!isAppError(err)) throw err;
-      await flashAndRedirect(res, '/admin/deliveries', { kind: 'error', text: err.message });
+      await flashAndRedirect(res, backTo(req.body), { kind: 'error', text: err.message });
     }
   });
 
@@ -468,17 +603,23 @@ ${events.map((e) => {
   // ---------------------------------------------------------------- health in words
   r.get('/health', async (_req, res) => {
     const report = await deps.health.check();
-    await page(res, 'Health', '/admin/health', healthBody(report));
+    await page(res, 'Health', '/admin/health', healthBody(report, await targetNames()));
   });
 
   return r;
+}
+
+/** `<channel>:<actor>` → " for <actor>". */
+function digestActor(digestKey: string): string {
+  const actor = digestKey.slice(digestKey.indexOf(':') + 1);
+  return actor === '' ? '' : ` for ${actor}`;
 }
 
 function line(name: string, check: { ok: boolean; message: string; latencyMs?: number }): Html {
   return html`<li>${badge(check.ok ? 'ok' : 'down')} <strong>${name}:</strong> ${check.message}${check.latencyMs === undefined ? '' : html` <span class="muted">(${check.latencyMs} ms)</span>`}</li>`;
 }
 
-function healthBody(report: HealthReport): Html {
+function healthBody(report: HealthReport, names: TargetNames): Html {
   const { checks } = report;
   const depths = Object.entries(checks.queues.depths);
   return html`<h1>Health ${badge(report.status === 'ok' ? 'ok' : 'down')}</h1>
@@ -494,7 +635,7 @@ ${checks.discord ? html`${line('Discord token', checks.discord.token)}${line('De
 ${
   checks.discord && checks.discord.recentFailures.items.length > 0
     ? html`<h2>Recent permanent failures</h2><ul class="list card">${checks.discord.recentFailures.items.map(
-        (f) => html`<li>${when(f.at)} · ${f.target} <code>${f.targetKey}</code>: ${f.reason}</li>`,
+        (f) => html`<li>${when(f.at)} · ${describeTarget(f, names)}: ${f.reason}</li>`,
       )}</ul>`
     : ''
 }

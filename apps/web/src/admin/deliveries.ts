@@ -13,12 +13,22 @@ import { z } from '@flipfix/config';
 export const DELIVERY_STATUSES = ['pending', 'held', 'sending', 'delivered', 'failed', 'skipped'] as const;
 export const TARGETS = ['bot', 'webhook'] as const;
 
-/** Filters of the delivery log (`?type=&status=&target=&limit=`). */
+/**
+ * Filters of the delivery log (`?type=&status=&target=&limit=&before=`). The
+ * status and target filters pick deliveries: an event is listed with only
+ * its deliveries that match. `before` is the keyset cursor: the `seq` of the
+ * last event on the previous page.
+ */
 export const EventsQuery = z.object({
   type: z.enum(EVENT_TYPES).optional().or(z.literal('').transform(() => undefined)),
   status: z.enum(DELIVERY_STATUSES).optional().or(z.literal('').transform(() => undefined)),
   target: z.enum(TARGETS).optional().or(z.literal('').transform(() => undefined)),
   limit: z.coerce.number().int().min(1).max(500).optional(),
+  before: z
+    .string()
+    .regex(/^\d{1,18}$/, 'must be an event sequence number')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 });
 export type EventsQuery = z.infer<typeof EventsQuery>;
 
@@ -52,6 +62,8 @@ export interface DeliveryView {
 /** One outbox event with its deliveries. */
 export interface EventView {
   id: string;
+  /** Commit order; the delivery log's page cursor. */
+  seq: string;
   type: string;
   entityType: string;
   entityId: number;
@@ -63,7 +75,7 @@ export interface EventView {
   deliveries: DeliveryView[];
 }
 
-/** Recent events, newest first, with their deliveries (filtered by delivery status / target). */
+/** Recent events, newest first (by commit order), with their deliveries that match the status / target filters. */
 export async function listEvents(db: Db, q: EventsQuery): Promise<EventView[]> {
   const deliveryWhere: Prisma.DeliveryWhereInput = {
     ...(q.status ? { status: q.status } : {}),
@@ -71,13 +83,18 @@ export async function listEvents(db: Db, q: EventsQuery): Promise<EventView[]> {
   };
   const filtered = q.status !== undefined || q.target !== undefined;
   const events = await db.prisma.outboxEvent.findMany({
-    where: { ...(q.type ? { type: q.type } : {}), ...(filtered ? { deliveries: { some: deliveryWhere } } : {}) },
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    where: {
+      ...(q.type ? { type: q.type } : {}),
+      ...(filtered ? { deliveries: { some: deliveryWhere } } : {}),
+      ...(q.before ? { seq: { lt: BigInt(q.before) } } : {}),
+    },
+    orderBy: { seq: 'desc' },
     take: q.limit ?? 50,
-    include: { deliveries: { orderBy: [{ createdAt: 'asc' }, { target: 'asc' }] } },
+    include: { deliveries: { where: deliveryWhere, orderBy: [{ createdAt: 'asc' }, { target: 'asc' }] } },
   });
   return events.map((e) => ({
     id: e.id,
+    seq: e.seq.toString(),
     type: e.type,
     entityType: e.entityType,
     entityId: e.entityId,

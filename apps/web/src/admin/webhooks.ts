@@ -24,6 +24,7 @@ import {
   type WebhookEndpointView,
 } from '@flipfix/legacy-webhooks';
 import type { Logger } from '@flipfix/logger';
+import { plainMessage } from '../views/forms';
 import { type Html, html } from '../views/html';
 import { when } from '../views/pages-common';
 import type { AdminSession } from './auth';
@@ -61,10 +62,10 @@ interface FormValues {
 
 type FieldErrors = Record<string, string>;
 
-/** Zod issues by form field (`events.2` is the `events` checkboxes), first message each. */
+/** Zod issues by form field (`events.2` is the `events` checkboxes), first message each, in plain words. */
 function fieldErrors(error: Parameters<typeof fieldsOf>[0]): FieldErrors {
   const out: FieldErrors = {};
-  for (const [path, message] of Object.entries(fieldsOf(error))) out[path.split('.')[0] ?? path] ??= message;
+  for (const [path, message] of Object.entries(fieldsOf(error))) out[path.split('.')[0] ?? path] ??= plainMessage(message);
   return out;
 }
 
@@ -115,7 +116,7 @@ function endpointForm(session: AdminSession, values: FormValues, errors: FieldEr
   const action = editing ? `/admin/webhooks/${endpoint.id}` : '/admin/webhooks';
   const urlHelp = editing
     ? html`Leave empty to keep <code>${endpoint.url}</code>. The token part is never shown again.`
-    : html`From Discord: channel settings → Integrations → Webhooks → Copy Webhook URL. Stored as a secret; shown masked.`;
+    : html`From Discord: channel settings → Integrations → Webhooks → Copy Webhook URL. It looks like <code>https://discord.com/api/webhooks/&lt;id&gt;/&lt;token&gt;</code>, the id 17 to 20 digits. Stored as a secret; shown masked.`;
   const retype = values.urlHint !== null && errors.url === undefined && Object.keys(errors).length > 0;
   return html`<form class="card endpoint-form" method="post" action="${action}" novalidate>${csrfField(session)}
 ${errors.body === undefined ? '' : html`<p class="notice error">${errors.body}</p>`}
@@ -236,7 +237,7 @@ ${endpointForm(session, form, errors)}`,
       await deps.flash(res, '/admin/webhooks', { kind: 'ok', text: `Endpoint “${created.name}” added (${created.url}).` });
     } catch (err) {
       if (!isAppError(err)) throw err;
-      await listPage(res, values, { [err.field ?? 'body']: err.message }, err.code === 'conflict' ? 409 : 400);
+      await listPage(res, values, { [err.field ?? 'body']: plainMessage(err.message) }, err.code === 'conflict' ? 409 : 400);
     }
   });
 
@@ -273,7 +274,7 @@ ${endpointForm(session, form, errors)}`,
         await deps.flash(res, '/admin/webhooks', { kind: 'error', text: 'That webhook endpoint does not exist (any more).' });
         return;
       }
-      await editPage(res, endpoint, values, { [err.field ?? 'body']: err.message }, err.code === 'conflict' ? 409 : 400);
+      await editPage(res, endpoint, values, { [err.field ?? 'body']: plainMessage(err.message) }, err.code === 'conflict' ? 409 : 400);
     }
   });
 

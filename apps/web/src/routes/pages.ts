@@ -4,7 +4,6 @@
  * the auto-escaping `html` tag.
  */
 import { type Request, type Response, Router } from 'express';
-import { z, fieldsOf } from '@flipfix/config';
 import {
   createLogEntry,
   createPartRequest,
@@ -17,7 +16,6 @@ import {
   getPartRequest,
   getPartRequestUpdate,
   getProblemReport,
-  isAppError,
   type LogEntryWithRelations,
   listLogEntries,
   listMachines,
@@ -30,7 +28,7 @@ import {
   setProblemReportStatus,
   updateMachine,
 } from '@flipfix/db';
-import { PART_REQUEST_STATUSES, PROBLEM_TYPE_LABELS, PROBLEM_TYPES } from '@flipfix/events';
+import { PART_REQUEST_STATUSES, PROBLEM_REPORT_STATUSES, PROBLEM_TYPE_LABELS, PROBLEM_TYPES } from '@flipfix/events';
 import {
   CreateLogEntryBody,
   CreatePartRequestBody,
@@ -39,13 +37,37 @@ import {
   PatchMachineBody,
   PatchProblemReportBody,
 } from '../http/schemas';
-import { ListQuery, parseId } from '../http/validate';
+import { parseId } from '../http/validate';
+import {
+  blankForm,
+  fieldErrors,
+  type FormState,
+  inputField,
+  NOT_SAVED,
+  selectField,
+  textareaField,
+  typedValues,
+} from '../views/forms';
 import { type Html, html, type HtmlValue, safeUrl } from '../views/html';
+import { ListPageQuery, listControls, PAGE_SIZE, pageOf } from '../views/lists';
 import { layout, when } from '../views/pages-common';
 import { linkedText, pageLinks, textPreview } from '../views/record-text';
 import type { LinkTargets } from '@flipfix/events';
 
 type Notice = { kind: 'ok' | 'error'; text: string } | null;
+
+/**
+ * The home page's three forms, each with what was typed and its errors. Each
+ * form posts to an address ending in its own id, so a refused form's page
+ * opens scrolled to that form (on a phone the third one is far down).
+ */
+interface HomeForms {
+  problem: FormState;
+  log: FormState;
+  part: FormState;
+}
+
+const BLANK_HOME: HomeForms = { problem: blankForm(), log: blankForm(), part: blankForm() };
 
 function send(res: Response, page: Html, status = 200): void {
   res.status(status).type('html').send(page.toString());
@@ -103,31 +125,14 @@ function formInput(body: unknown, arrays: Record<string, (v: unknown) => unknown
   return out;
 }
 
-/** A form error as a one-line notice naming the fields. */
-function formError(err: unknown): Notice {
-  if (err instanceof z.ZodError) {
-    const text = Object.entries(fieldsOf(err))
-      .map(([f, m]) => `${f}: ${m}`)
-      .join('; ');
-    return { kind: 'error', text: `Please check the form. ${text}` };
-  }
-  if (isAppError(err) && err.code !== 'not_found') return { kind: 'error', text: err.message };
-  if (isAppError(err) && err.field !== undefined) return { kind: 'error', text: err.message };
-  throw err;
+const PHOTOS_LABEL = 'Photo URLs (one per line, optional)';
+
+function machineOptions(machines: readonly Machine[]): [string, string][] {
+  return machines.map((m) => [String(m.id), m.name]);
 }
 
-function machineOptions(machines: readonly Machine[], selected?: unknown): Html[] {
-  return machines.map(
-    (m) => html`<option value="${m.id}"${String(selected) === String(m.id) ? html` selected` : ''}>${m.name}</option>`,
-  );
-}
-
-function options(values: readonly string[], labels: Record<string, string> = {}): Html[] {
-  return values.map((v) => html`<option value="${v}">${labels[v] ?? v.replaceAll('_', ' ')}</option>`);
-}
-
-function homePage(machines: readonly Machine[], notice: Notice, values: Record<string, unknown> = {}): Html {
-  const v = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : '');
+function homePage(machines: readonly Machine[], notice: Notice, forms: HomeForms = BLANK_HOME): Html {
+  const { problem, log, part } = forms;
   const noMachines = machines.length === 0 ? html`<p class="notice error">No machines yet. Add one through <code>POST /api/machines</code>.</p>` : '';
   return layout({
     title: 'Start',
@@ -135,31 +140,31 @@ function homePage(machines: readonly Machine[], notice: Notice, values: Record<s
     notice,
     body: html`<h1>Pinball maintenance</h1>${noMachines}
 <div class="grid">
-<form class="card" method="post" action="/problem-reports">
+<form class="card" method="post" action="/problem-reports#problem-form" id="problem-form">
   <h2>Report a problem</h2>
-  <label for="pr-machine">Machine</label><select id="pr-machine" name="machineId" required>${machineOptions(machines, values.machineId)}</select>
-  <label for="pr-type">Problem</label><select id="pr-type" name="problemType">${options(PROBLEM_TYPES, PROBLEM_TYPE_LABELS)}</select>
-  <label for="pr-desc">What is wrong?</label><textarea id="pr-desc" name="description" required maxlength="20000">${v('description')}</textarea>
-  <label for="pr-name">Your name (optional)</label><input id="pr-name" type="text" name="reporterName" maxlength="200">
-  <label for="pr-contact">Contact (optional, only maintainers see it)</label><input id="pr-contact" type="text" name="reporterContact" maxlength="200">
-  <label for="pr-photos">Photo URLs (one per line, optional)</label><textarea id="pr-photos" name="photoUrls" rows="2"></textarea>
+  ${selectField(problem, { id: 'pr-machine', name: 'machineId', label: 'Machine', options: machineOptions(machines), attrs: html` required` })}
+  ${selectField(problem, { id: 'pr-type', name: 'problemType', label: 'Problem', fallback: 'other', options: PROBLEM_TYPES.map((t) => [t, PROBLEM_TYPE_LABELS[t]] as const) })}
+  ${textareaField(problem, { id: 'pr-desc', name: 'description', label: 'What is wrong?', attrs: html` required maxlength="20000"` })}
+  ${inputField(problem, { id: 'pr-name', name: 'reporterName', label: 'Your name (optional)', attrs: html` maxlength="200"` })}
+  ${inputField(problem, { id: 'pr-contact', name: 'reporterContact', label: 'Contact (optional, only maintainers see it)', attrs: html` maxlength="200"` })}
+  ${textareaField(problem, { id: 'pr-photos', name: 'photoUrls', label: PHOTOS_LABEL, attrs: html` rows="2"` })}
   <button type="submit">Send report</button>
 </form>
-<form class="card" method="post" action="/log-entries">
+<form class="card" method="post" action="/log-entries#log-form" id="log-form">
   <h2>Write a log entry</h2>
-  <label for="le-machine">Machine</label><select id="le-machine" name="machineId" required>${machineOptions(machines)}</select>
-  <label for="le-text">What did you do?</label><textarea id="le-text" name="text" required maxlength="20000"></textarea>
-  <label for="le-names">Maintainers (comma separated)</label><input id="le-names" type="text" name="maintainerNames">
-  <label for="le-report">Problem report # (optional)</label><input id="le-report" type="number" name="problemReportId" min="1">
-  <label for="le-photos">Photo URLs (one per line, optional)</label><textarea id="le-photos" name="photoUrls" rows="2"></textarea>
+  ${selectField(log, { id: 'le-machine', name: 'machineId', label: 'Machine', options: machineOptions(machines), attrs: html` required` })}
+  ${textareaField(log, { id: 'le-text', name: 'text', label: 'What did you do?', attrs: html` required maxlength="20000"` })}
+  ${inputField(log, { id: 'le-names', name: 'maintainerNames', label: 'Maintainers (comma separated)' })}
+  ${inputField(log, { id: 'le-report', name: 'problemReportId', label: 'Problem report # (optional)', type: 'number', attrs: html` min="1"` })}
+  ${textareaField(log, { id: 'le-photos', name: 'photoUrls', label: PHOTOS_LABEL, attrs: html` rows="2"` })}
   <button type="submit">Save log entry</button>
 </form>
-<form class="card" method="post" action="/part-requests">
+<form class="card" method="post" action="/part-requests#part-form" id="part-form">
   <h2>Request a part</h2>
-  <label for="pq-machine">Machine (optional)</label><select id="pq-machine" name="machineId"><option value="">No machine</option>${machineOptions(machines)}</select>
-  <label for="pq-text">Which part, and why?</label><textarea id="pq-text" name="text" required maxlength="20000"></textarea>
-  <label for="pq-name">Your name (optional)</label><input id="pq-name" type="text" name="requestedByName" maxlength="200">
-  <label for="pq-photos">Photo URLs (one per line, optional)</label><textarea id="pq-photos" name="photoUrls" rows="2"></textarea>
+  ${selectField(part, { id: 'pq-machine', name: 'machineId', label: 'Machine (optional)', options: [['', 'No machine'], ...machineOptions(machines)] })}
+  ${textareaField(part, { id: 'pq-text', name: 'text', label: 'Which part, and why?', attrs: html` required maxlength="20000"` })}
+  ${inputField(part, { id: 'pq-name', name: 'requestedByName', label: 'Your name (optional)', attrs: html` maxlength="200"` })}
+  ${textareaField(part, { id: 'pq-photos', name: 'photoUrls', label: PHOTOS_LABEL, attrs: html` rows="2"` })}
   <button type="submit">Request part</button>
 </form>
 </div>`,
@@ -185,37 +190,73 @@ function list(items: Html[], empty: string): HtmlValue {
   return items.length === 0 ? html`<p class="muted">${empty}</p>` : html`<ul class="list card">${items}</ul>`;
 }
 
+/** What a list route asks its records for. */
+interface ListRequest {
+  search: string | undefined;
+  status: string | undefined;
+  beforeId: number | undefined;
+  limit: number;
+}
+
+/** One record list page: filters, rows (or why there are none) and the pager. */
+function listPage<T extends { id: number }>(o: {
+  title: string;
+  path: string;
+  searchHint: string;
+  statuses?: readonly string[];
+  query: ListPageQuery;
+  found: readonly T[];
+  row: (item: T) => Html;
+}): Html {
+  const { rows, next } = pageOf(o.found);
+  const controls = listControls({ ...o, next, shown: rows.length });
+  const filtered = (o.query.q ?? '') !== '' || (o.query.status ?? '') !== '';
+  const empty = filtered ? 'Nothing matches this search.' : o.query.before === undefined ? `No ${o.title.toLowerCase()} yet.` : 'No older records.';
+  return layout({ title: o.title, current: o.path, body: html`<h1>${o.title}</h1>${controls.filters}${list(rows.map(o.row), empty)}${controls.pager}` });
+}
+
+/** A note on a record page just after it was created (`?saved=1`) or updated. */
+function savedNotice(req: Request, what: string): Notice {
+  return req.query.saved === '1' ? { kind: 'ok', text: `${what} saved.` } : null;
+}
+
 /** Routes mounted at `/`. */
 export function pagesRouter(db: Db): Router {
   const r = Router();
 
-  const renderHome = async (res: Response, notice: Notice, values: Record<string, unknown> = {}, status = 200) => {
-    send(res, homePage(await listMachines(db), notice, values), status);
+  const renderHome = async (res: Response, notice: Notice, forms: HomeForms = BLANK_HOME, status = 200) => {
+    send(res, homePage(await listMachines(db), notice, forms), status);
   };
 
   r.get('/', async (_req, res) => {
     await renderHome(res, null);
   });
 
-  /** Runs a form handler: success redirects (303), bad input re-renders the start page with the reason. */
-  const formPost = (handler: (req: Request) => Promise<string>) => async (req: Request, res: Response) => {
+  /**
+   * Runs a home-page form: success redirects (303) to the new record with a
+   * note that it was saved; refused input re-renders the start page with
+   * everything as typed and each reason beside its field.
+   */
+  const homeFormPost = (form: keyof HomeForms, handler: (req: Request) => Promise<string>) => async (req: Request, res: Response) => {
     try {
       res.redirect(303, await handler(req));
     } catch (err) {
-      await renderHome(res, formError(err), formInput(req.body), 400);
+      const errors = fieldErrors(err);
+      if (errors === null) throw err;
+      await renderHome(res, NOT_SAVED, { ...BLANK_HOME, [form]: { values: typedValues(req.body), errors } }, 400);
     }
   };
 
   r.post(
     '/problem-reports',
-    formPost(async (req) => {
+    homeFormPost('problem', async (req) => {
       const body = CreateProblemReportBody.parse(formInput(req.body, { photoUrls: lines }));
-      return `/problem-reports/${(await createProblemReport(db, body)).id}`;
+      return `/problem-reports/${(await createProblemReport(db, body)).id}?saved=1`;
     }),
   );
   r.post(
     '/log-entries',
-    formPost(async (req) => {
+    homeFormPost('log', async (req) => {
       const body = CreateLogEntryBody.parse(
         formInput(req.body, {
           photoUrls: lines,
@@ -228,14 +269,14 @@ export function pagesRouter(db: Db): Router {
               : undefined,
         }),
       );
-      return `/log-entries/${(await createLogEntry(db, body)).id}`;
+      return `/log-entries/${(await createLogEntry(db, body)).id}?saved=1`;
     }),
   );
   r.post(
     '/part-requests',
-    formPost(async (req) => {
+    homeFormPost('part', async (req) => {
       const body = CreatePartRequestBody.parse(formInput(req.body, { photoUrls: lines }));
-      return `/part-requests/${(await createPartRequest(db, body)).id}`;
+      return `/part-requests/${(await createPartRequest(db, body)).id}?saved=1`;
     }),
   );
 
@@ -255,9 +296,8 @@ export function pagesRouter(db: Db): Router {
       }),
     );
   });
-  // A machine's page is /machines/<slug>; /machines/<id> (older links) redirects there.
-  /** A machine's page, with a form to change its address (slug); `slug` is the value to show in that form. */
-  const renderMachine = async (res: Response, machine: Machine, notice: Notice = null, slug = machine.slug, status = 200) => {
+  /** A machine's page, with a form to change its address (slug). */
+  const renderMachine = async (res: Response, machine: Machine, notice: Notice = null, slugForm: FormState = blankForm({ slug: machine.slug }), status = 200) => {
     const [reports, entries, parts] = await Promise.all([
       listProblemReports(db, { machineId: machine.id, limit: 20 }),
       listLogEntries(db, { machineId: machine.id, limit: 20 }),
@@ -275,8 +315,8 @@ export function pagesRouter(db: Db): Router {
 <h2>Log entries</h2>${list(entries.map((x) => logRow(x, links)), 'No log entries.')}
 <h2>Part requests</h2>${list(parts.map((x) => partRow(x, links)), 'No part requests.')}
 <form class="card" method="post" action="${machinePath(machine)}/slug"><h2>Page address</h2>
-<label for="m-slug">Slug (in <code>/machines/&lt;slug&gt;</code> and <code>[[machine:&lt;slug&gt;]]</code>; links already written keep working)</label>
-<input id="m-slug" type="text" name="slug" value="${slug}" required maxlength="100">
+<p class="muted small">The slug is the machine's address (<code>/machines/&lt;slug&gt;</code>) and its link in text (<code>[[machine:&lt;slug&gt;]]</code>). Links already written keep working.</p>
+${inputField(slugForm, { id: 'm-slug', name: 'slug', label: 'Slug', attrs: html` required maxlength="100"` })}
 <button type="submit">Change address</button></form>`,
       }),
       status,
@@ -299,23 +339,45 @@ export function pagesRouter(db: Db): Router {
   });
   r.post('/machines/:slug/slug', async (req, res) => {
     const machine = await getMachineBySlug(db, req.params.slug);
-    const input = formInput(req.body);
     try {
-      const { slug } = PatchMachineBody.parse({ slug: input.slug ?? '' });
+      const { slug } = PatchMachineBody.parse({ slug: formInput(req.body).slug ?? '' });
       res.redirect(303, machinePath(await updateMachine(db, machine.id, { slug })));
     } catch (err) {
-      await renderMachine(res, machine, formError(err), typeof input.slug === 'string' ? input.slug : '', 400);
+      const errors = fieldErrors(err);
+      if (errors === null) throw err;
+      await renderMachine(res, machine, NOT_SAVED, { values: typedValues(req.body), errors }, 400);
     }
   });
 
-  r.get('/problem-reports', async (req, res) => {
-    const q = ListQuery.parse(req.query);
-    const reports = await listProblemReports(db, q);
-    const links = await pageLinks(db, reports.map((x) => x.description));
-    send(res, layout({ title: 'Problem reports', current: '/problem-reports', body: html`<h1>Problem reports</h1>${list(reports.map((x) => reportRow(x, links)), 'No problem reports yet.')}` }));
+  /**
+   * A record list: search, status filter (for records that have one) and cursor; one row more tells
+   * whether an older page exists. The record links in the rows' texts are resolved in one lookup.
+   */
+  const listRoute = <T extends { id: number }>(
+    o: Omit<Parameters<typeof listPage<T>>[0], 'query' | 'found' | 'row'> & {
+      list: (q: ListRequest) => Promise<T[]>;
+      text: (item: T) => string;
+      row: (item: T, links: LinkTargets) => Html;
+    },
+  ) =>
+    r.get(o.path, async (req, res) => {
+      const query = ListPageQuery.parse(req.query);
+      const found = await o.list({ search: query.q, status: query.status, beforeId: query.before, limit: PAGE_SIZE + 1 });
+      const links = await pageLinks(db, found.map(o.text));
+      send(res, listPage({ ...o, query, found, row: (item) => o.row(item, links) }));
+    });
+
+  listRoute({
+    title: 'Problem reports',
+    path: '/problem-reports',
+    searchHint: 'words, a name, a machine or #id',
+    statuses: PROBLEM_REPORT_STATUSES,
+    row: reportRow,
+    text: (x) => x.description,
+    list: (q) => listProblemReports(db, { ...q, status: PROBLEM_REPORT_STATUSES.find((s) => s === q.status) }),
   });
-  r.get('/problem-reports/:id', async (req, res) => {
-    const report = await getProblemReport(db, parseId(req.params.id, 'Problem report'));
+  const renderReport = async (res: Response, id: number, notice: Notice, statusForm: FormState = blankForm(), status = 200) => {
+    const report = await getProblemReport(db, id);
     const entries = await listLogEntries(db, { problemReportId: report.id, limit: 50 });
     const links = await pageLinks(db, [report.description, ...entries.map((x) => x.text)]);
     const next = report.status === 'open' ? 'closed' : 'open';
@@ -323,29 +385,45 @@ export function pagesRouter(db: Db): Router {
       res,
       layout({
         title: `Problem report #${report.id}`,
+        notice,
         body: html`<h1>⚠️ ${PROBLEM_TYPE_LABELS[report.problemType]} on ${machineName(report.machine)} ${badge(report.status)}</h1>
 <div class="card"><p class="text">${linkedText(report.description, links)}</p>
 <dl class="meta"><dt>Machine</dt><dd>${machineLink(report.machine)}</dd><dt>Priority</dt><dd>${badge(report.priority)}</dd><dt>Reported by</dt><dd>${report.reporterName ?? 'Anonymous'}</dd>
 ${report.claimedByName ? html`<dt>Claimed by</dt><dd>${report.claimedByName}</dd>` : ''}<dt>Filed</dt><dd>${when(report.createdAt)}</dd></dl></div>
 ${photos(report.photos)}
 <form class="card" method="post" action="/problem-reports/${report.id}/status"><input type="hidden" name="status" value="${next}">
-<label for="actor">Your name (optional)</label><input id="actor" type="text" name="actorName" maxlength="200">
+${inputField(statusForm, { id: 'actor', name: 'actorName', label: 'Your name (optional)', attrs: html` maxlength="200"` })}
 <button type="submit">${next === 'closed' ? 'Close this report' : 'Re-open this report'}</button></form>
 <h2>Log entries</h2>${list(entries.map((x) => logRow(x, links)), 'No log entries on this report yet.')}`,
       }),
+      status,
     );
+  };
+  r.get('/problem-reports/:id', async (req, res) => {
+    const changed = req.query.changed;
+    const notice = changed === 'closed' || changed === 'open' ? { kind: 'ok' as const, text: changed === 'closed' ? 'Report closed.' : 'Report re-opened.' } : savedNotice(req, 'Problem report');
+    await renderReport(res, parseId(req.params.id, 'Problem report'), notice);
   });
   r.post('/problem-reports/:id/status', async (req, res) => {
     const id = parseId(req.params.id, 'Problem report');
-    const body = PatchProblemReportBody.parse(formInput(req.body));
-    await setProblemReportStatus(db, id, body.status, body.actorName ?? null);
-    res.redirect(303, `/problem-reports/${id}`);
+    try {
+      const body = PatchProblemReportBody.parse(formInput(req.body));
+      await setProblemReportStatus(db, id, body.status, body.actorName ?? null);
+      res.redirect(303, `/problem-reports/${id}?changed=${body.status}`);
+    } catch (err) {
+      const errors = fieldErrors(err);
+      if (errors === null) throw err;
+      await renderReport(res, id, NOT_SAVED, { values: typedValues(req.body), errors }, 400);
+    }
   });
 
-  r.get('/log-entries', async (req, res) => {
-    const entries = await listLogEntries(db, ListQuery.parse(req.query));
-    const links = await pageLinks(db, entries.map((x) => x.text));
-    send(res, layout({ title: 'Log entries', current: '/log-entries', body: html`<h1>Log entries</h1>${list(entries.map((x) => logRow(x, links)), 'No log entries yet.')}` }));
+  listRoute({
+    title: 'Log entries',
+    path: '/log-entries',
+    searchHint: 'words, a maintainer, a machine or #id',
+    row: logRow,
+    text: (x) => x.text,
+    list: ({ status: _none, ...q }) => listLogEntries(db, q),
   });
   r.get('/log-entries/:id', async (req, res) => {
     const entry = await getLogEntry(db, parseId(req.params.id, 'Log entry'));
@@ -354,6 +432,7 @@ ${photos(report.photos)}
       res,
       layout({
         title: `Log entry #${entry.id}`,
+        notice: savedNotice(req, 'Log entry'),
         body: html`<h1>🗒️ ${machineName(entry.machine)}</h1>
 <div class="card"><p class="text">${linkedText(entry.text, links)}</p>
 <dl class="meta"><dt>Machine</dt><dd>${machineLink(entry.machine)}</dd><dt>Maintainers</dt><dd>${names(entry.maintainerNames)}</dd>
@@ -363,19 +442,24 @@ ${entry.problemReport ? html`<dt>Problem report</dt><dd><a href="/problem-report
     );
   });
 
-  r.get('/part-requests', async (req, res) => {
-    const parts = await listPartRequests(db, ListQuery.parse(req.query));
-    const links = await pageLinks(db, parts.map((x) => x.text));
-    send(res, layout({ title: 'Part requests', current: '/part-requests', body: html`<h1>Part requests</h1>${list(parts.map((x) => partRow(x, links)), 'No part requests yet.')}` }));
+  listRoute({
+    title: 'Part requests',
+    path: '/part-requests',
+    searchHint: 'words, a name, a machine or #id',
+    statuses: PART_REQUEST_STATUSES,
+    row: partRow,
+    text: (x) => x.text,
+    list: (q) => listPartRequests(db, { ...q, status: PART_REQUEST_STATUSES.find((s) => s === q.status) }),
   });
-  r.get('/part-requests/:id', async (req, res) => {
-    const part = await getPartRequest(db, parseId(req.params.id, 'Part request'));
+  const renderPartRequest = async (res: Response, id: number, notice: Notice, updateForm: FormState = blankForm(), status = 200) => {
+    const part = await getPartRequest(db, id);
     const updates = await listPartRequestUpdates(db, { partRequestId: part.id, limit: 100 });
     const links = await pageLinks(db, [part.text, ...updates.map((x) => x.text)]);
     send(
       res,
       layout({
         title: `Part request #${part.id}`,
+        notice,
         body: html`<h1>📦 ${machineName(part.machine)} ${badge(part.status)}</h1>
 <div class="card"><p class="text">${linkedText(part.text, links)}</p>
 <dl class="meta"><dt>Machine</dt><dd>${machineLink(part.machine)}</dd><dt>Requested by</dt><dd>${part.requestedByName ?? 'Anonymous'}</dd><dt>Requested</dt><dd>${when(part.createdAt)}</dd></dl></div>
@@ -386,19 +470,31 @@ ${photos(part.photos)}
           ),
           'No updates yet.',
         )}
-<form class="card" method="post" action="/part-requests/${part.id}/updates"><h2>Post an update</h2>
-<label for="u-text">Update</label><textarea id="u-text" name="text" required maxlength="20000"></textarea>
-<label for="u-status">New status (optional)</label><select id="u-status" name="newStatus"><option value="">(unchanged)</option>${options(PART_REQUEST_STATUSES)}</select>
-<label for="u-name">Your name (optional)</label><input id="u-name" type="text" name="postedByName" maxlength="200">
+<form class="card" method="post" action="/part-requests/${part.id}/updates#update-form" id="update-form"><h2>Post an update</h2>
+${textareaField(updateForm, { id: 'u-text', name: 'text', label: 'Update', attrs: html` required maxlength="20000"` })}
+${selectField(updateForm, { id: 'u-status', name: 'newStatus', label: 'New status (optional)', options: [['', '(unchanged)'], ...PART_REQUEST_STATUSES.map((s) => [s, s] as const)] })}
+${inputField(updateForm, { id: 'u-name', name: 'postedByName', label: 'Your name (optional)', attrs: html` maxlength="200"` })}
 <button type="submit">Post update</button></form>`,
       }),
+      status,
     );
+  };
+  r.get('/part-requests/:id', async (req, res) => {
+    const notice = typeof req.query.update === 'string' ? { kind: 'ok' as const, text: 'Update posted.' } : savedNotice(req, 'Part request');
+    await renderPartRequest(res, parseId(req.params.id, 'Part request'), notice);
   });
+  /** Posting an update returns to the request, where the update now shows in the list. */
   r.post('/part-requests/:id/updates', async (req, res) => {
     const id = parseId(req.params.id, 'Part request');
-    const body = CreatePartRequestUpdateBody.parse(formInput(req.body, { photoUrls: lines }));
-    const update = await createPartRequestUpdate(db, id, body);
-    res.redirect(303, `/part-request-updates/${update.id}`);
+    try {
+      const body = CreatePartRequestUpdateBody.parse(formInput(req.body, { photoUrls: lines }));
+      const update = await createPartRequestUpdate(db, id, body);
+      res.redirect(303, `/part-requests/${id}?update=${update.id}#update-${update.id}`);
+    } catch (err) {
+      const errors = fieldErrors(err);
+      if (errors === null) throw err;
+      await renderPartRequest(res, id, NOT_SAVED, { values: typedValues(req.body), errors }, 400);
+    }
   });
   r.get('/part-request-updates/:id', async (req, res) => {
     const u = await getPartRequestUpdate(db, parseId(req.params.id, 'Part request update'));

@@ -107,7 +107,7 @@ a{color:var(--accent)}.muted{color:var(--muted)}
 .stats{display:grid;gap:.5rem;grid-template-columns:repeat(auto-fit,minmax(8rem,1fr))}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.6rem .8rem}.stat b{display:block;font-size:1.4rem}
 label{display:block;font-weight:600;margin:.6rem 0 .2rem}
-input[type=text],input[type=password],input[type=url],input[type=number],select,textarea{width:100%;padding:.5rem;border:1px solid #cfd4dc;border-radius:.35rem;font:inherit;background:#fff}
+input[type=text],input[type=password],input[type=url],input[type=number],input[type=search],select,textarea{width:100%;padding:.5rem;border:1px solid #cfd4dc;border-radius:.35rem;font:inherit;background:#fff}
 textarea{min-height:6rem}
 .check{display:flex;gap:.5rem;align-items:center;font-weight:400}
 button,.button{display:inline-block;margin-top:.75rem;padding:.5rem .9rem;border:0;border-radius:.35rem;background:var(--accent);color:#fff;font:inherit;cursor:pointer;text-decoration:none}
@@ -126,7 +126,7 @@ th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--mut
 button.danger,.button.danger{background:var(--bad);color:#fff}.button.small{margin:0;padding:.25rem .6rem;font-size:.85rem}
 .button.secondary{background:#e4e7ec;color:var(--fg)}
 fieldset{border:1px solid var(--line);border-radius:.35rem;margin:.75rem 0 0;padding:.25rem .75rem .5rem}legend{font-weight:600;padding:0 .25rem}
-fieldset[aria-invalid],input[aria-invalid]{border-color:var(--bad)}
+fieldset[aria-invalid],input[aria-invalid],textarea[aria-invalid],select[aria-invalid]{border-color:var(--bad);border-width:2px}
 .field-error{color:var(--bad);margin:.2rem 0 0;font-size:.9rem}
 p.small,.small{font-size:.85rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
@@ -143,6 +143,14 @@ ul.list{list-style:none;padding:0;margin:0}ul.list li{padding:.6rem 0;border-bot
 .row{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}.row>*{flex:1 1 10rem}
 .inline{display:inline}.sm-only{display:none}
 code{background:#f2f4f7;padding:0 .25rem;border-radius:.25rem;overflow-wrap:anywhere}
+main h1,main h2,main p,main dd,main li,.card,.notice{overflow-wrap:anywhere}
+.id,code.id{white-space:nowrap;overflow-wrap:normal}
+button,.button{white-space:nowrap;overflow-wrap:normal}
+.card>:first-child,form.card>input[type=hidden]:first-child+*{margin-top:0}.card>:last-child{margin-bottom:0}.row.top{align-items:start}
+.filters{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:end}.filters>div{flex:1 1 12rem}.filters>div.filter-actions{flex:0 0 auto}.filters label{margin-top:0}
+.filters button,.filters .button{margin-top:0}.filters input,.filters select{height:2.5rem}
+ul.list.card{padding:0 1rem;margin:0 0 1rem}.log-actions{margin:0 0 .75rem}.log-actions button{margin-top:0}ul.list.card li:last-child{border-bottom:0}
+.pager{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem 1rem;margin:1rem 0}
 @media (max-width:40rem){main{padding:.75rem}h1{font-size:1.25rem}th,td{padding:.4rem .35rem}.hide-sm{display:none}
 .stat{padding:.45rem .6rem}.stat b{font-size:1.2rem}
 table.log thead{display:none}table.log,table.log tbody{display:block}
@@ -151,7 +159,7 @@ table.log td{border:0;padding:0;max-width:100%}table.log td.event{flex-basis:100
 table.log tr:has(td.event){border-top:2px solid var(--line)}
 .sm-only{display:inline;color:var(--muted)}
 table.events thead{display:none}table.events,table.events tbody{display:block}
-table.events tr{display:grid;grid-template-columns:auto 1fr 1fr;gap:.3rem .6rem;align-items:end;padding:.5rem 0;border-bottom:1px solid var(--line)}
-table.events td{border:0;padding:0}table.events td:first-child{grid-column:1/-1;font-weight:600}
+table.events tr{display:grid;grid-template-columns:1fr 1fr;gap:.3rem .6rem;align-items:start;padding:.5rem 0;border-bottom:1px solid var(--line)}
+table.events td{border:0;padding:0;min-width:0}table.events td:first-child{font-weight:600}table.events td:nth-child(2){justify-self:end}
 table.events .sm-only{display:block;font-size:.8rem}}
 `;

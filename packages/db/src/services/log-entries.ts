@@ -2,7 +2,7 @@ import { type DbLike, prismaOf } from '../client.ts';
 import { AppError, NotFoundError } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { assertMachineExists } from './machines.ts';
-import { beforeOf, type ListOptions, photoCreates, photosInOrder, takeOf } from './shared.ts';
+import { beforeOf, containsWord, type ListOptions, photoCreates, photosInOrder, searchOf, takeOf } from './shared.ts';
 import { storeLinks } from '../links.ts';
 
 const withRelations = {
@@ -57,6 +57,8 @@ export async function createLogEntry(db: DbLike, input: CreateLogEntryInput): Pr
 export interface ListLogEntriesOptions extends ListOptions {
   machineId?: number | undefined;
   problemReportId?: number | undefined;
+  /** Words in the text or the machine's name, a maintainer's exact name, or `#id`. */
+  search?: string | undefined;
 }
 
 /** Newest first. */
@@ -66,6 +68,11 @@ export function listLogEntries(db: DbLike, options: ListLogEntriesOptions = {}):
       ...beforeOf(options),
       ...(options.machineId === undefined ? {} : { machineId: options.machineId }),
       ...(options.problemReportId === undefined ? {} : { problemReportId: options.problemReportId }),
+      ...searchOf(options.search, (word) => [
+        { text: containsWord(word) },
+        { maintainerNames: { has: word } },
+        { machine: { name: containsWord(word) } },
+      ]),
     },
     orderBy: { id: 'desc' },
     take: takeOf(options),

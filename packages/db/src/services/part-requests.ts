@@ -2,7 +2,7 @@ import { type DbLike, prismaOf } from '../client.ts';
 import { NotFoundError } from '../errors.ts';
 import type { PartRequestStatus, Prisma } from '../generated/prisma/client.ts';
 import { assertMachineExists } from './machines.ts';
-import { beforeOf, type ListOptions, photoCreates, photosInOrder, takeOf } from './shared.ts';
+import { beforeOf, containsWord, type ListOptions, photoCreates, photosInOrder, searchOf, takeOf } from './shared.ts';
 import { storeLinks } from '../links.ts';
 
 const requestRelations = { machine: true, photos: photosInOrder } satisfies Prisma.PartRequestInclude;
@@ -85,6 +85,8 @@ export async function createPartRequestUpdate(
 export interface ListPartRequestsOptions extends ListOptions {
   machineId?: number | undefined;
   status?: PartRequestStatus | undefined;
+  /** Words in the text, the requester's name or the machine's name, or `#id`. */
+  search?: string | undefined;
 }
 
 /** Newest first. */
@@ -97,6 +99,11 @@ export function listPartRequests(
       ...beforeOf(options),
       ...(options.machineId === undefined ? {} : { machineId: options.machineId }),
       ...(options.status === undefined ? {} : { status: options.status }),
+      ...searchOf(options.search, (word) => [
+        { text: containsWord(word) },
+        { requestedByName: containsWord(word) },
+        { machine: { name: containsWord(word) } },
+      ]),
     },
     orderBy: { id: 'desc' },
     take: takeOf(options),

@@ -7,7 +7,7 @@ import type {
   ProblemType,
 } from '../generated/prisma/client.ts';
 import { assertMachineExists } from './machines.ts';
-import { beforeOf, type ListOptions, photoCreates, photosInOrder, takeOf } from './shared.ts';
+import { beforeOf, containsWord, type ListOptions, photoCreates, photosInOrder, searchOf, takeOf } from './shared.ts';
 import { storeLinks } from '../links.ts';
 
 const withRelations = { machine: true, photos: photosInOrder } satisfies Prisma.ProblemReportInclude;
@@ -120,6 +120,8 @@ export async function claimProblemReport(db: DbLike, id: number, name: string): 
 export interface ListProblemReportsOptions extends ListOptions {
   machineId?: number | undefined;
   status?: ProblemReportStatus | undefined;
+  /** Words in the description, the reporter's name or the machine's name, or `#id`. */
+  search?: string | undefined;
 }
 
 /** Newest first. */
@@ -132,6 +134,11 @@ export function listProblemReports(
       ...beforeOf(options),
       ...(options.machineId === undefined ? {} : { machineId: options.machineId }),
       ...(options.status === undefined ? {} : { status: options.status }),
+      ...searchOf(options.search, (word) => [
+        { description: containsWord(word) },
+        { reporterName: containsWord(word) },
+        { machine: { name: containsWord(word) } },
+      ]),
     },
     orderBy: { id: 'desc' },
     take: takeOf(options),

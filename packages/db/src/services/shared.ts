@@ -8,6 +8,22 @@ export interface ListOptions {
   beforeId?: number | undefined;
 }
 
+/**
+ * Words to look for (case-insensitive) in a list's text columns; `#12` or
+ * `12` also finds the record with that id.
+ */
+export function searchOf<W>(search: string | undefined, textWhere: (word: string) => W[]): { OR?: (W | { id: number })[] } {
+  const word = search?.trim() ?? '';
+  if (word === '') return {};
+  const id = /^#?(\d{1,9})$/.exec(word)?.[1];
+  return { OR: [...textWhere(word), ...(id === undefined ? [] : [{ id: Number(id) }])] };
+}
+
+/** A case-insensitive substring match, for {@link searchOf}. */
+export function containsWord(word: string): { contains: string; mode: 'insensitive' } {
+  return { contains: word, mode: 'insensitive' };
+}
+
 export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 500;
 
