@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { createMachine, createTestDatabase, type TestDatabase } from '@flipfix/db';
 import { type SimOptions, type Simulator, startSimulator } from '@flipfix/discord-sim';
-import { DEFAULT_RETRY, deliveryJobId, JOBS, openQueue, QUEUES } from '@flipfix/queue';
+import { DEFAULT_RETRY, deliveryJobId, enqueue, JOBS, openQueue, QUEUES } from '@flipfix/queue';
 import {
   Arrivals,
   BASE_URL,
@@ -338,31 +338,24 @@ async function rss(events: number): Promise<Metric[]> {
     // The bot queue is paused before the worker starts, so the jobs stay queued.
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const bot = openQueue(QUEUES.bot, redis, s.prefix);
-    const eventsQueue = openQueue(QUEUES.events, redis, s.prefix);
     try {
       await bot.pause();
       const [worker] = await s.startWorkers(1, { DISCORD_RATE_LIMITS: 'off' });
       const idle = readRss(worker!.pid);
       const ids: number[] = [];
       for (let c = 0; c < 10; c++) ids.push(...(await insertMany(s.tdb.db.pool, s.machineId, Math.ceil(events / 10), `rss ${c}`)).ids);
-      // The relay puts new posts in deliver-many jobs (25 each). On top of
-      // those, every delivery gets a single job of its own, as the reconciler
-      // gives them after Redis lost its queues: at least `events` jobs queued.
+      // The relay puts new posts in jobs of 25. On top of those, every
+      // delivery gets a job of its own, as the reconciler gives them after
+      // Redis lost its queues: at least `events` jobs queued.
       const routed = await until(async () => {
         const { rows } = await s.tdb.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries`);
-        const e = await eventsQueue.getJobCounts('wait', 'active', 'delayed');
-        return rows[0]!.n >= ids.length && (e.wait ?? 0) + (e.active ?? 0) + (e.delayed ?? 0) === 0;
+        return rows[0]!.n >= ids.length;
       }, 180_000, 250);
       if (!routed) throw new Error('events were not all routed in 180 s');
-      const { rows: deliveries } = await s.tdb.db.pool.query<{ id: string; event_id: string }>(`SELECT id, event_id FROM deliveries`);
+      const { rows: deliveries } = await s.tdb.db.pool.query<{ id: string }>(`SELECT id FROM deliveries`);
       for (let i = 0; i < deliveries.length; i += 1000) {
-        await bot.addBulk(
-          deliveries.slice(i, i + 1000).map((d) => ({
-            name: JOBS.deliver.name,
-            data: { deliveryId: d.id, eventId: d.event_id },
-            opts: { ...JOBS.deliver.options(DEFAULT_RETRY), jobId: deliveryJobId(d.id) },
-          })),
-        );
+        const jobs = deliveries.slice(i, i + 1000).map((d) => ({ data: { deliveryIds: [d.id] }, jobId: deliveryJobId(d.id) }));
+        await enqueue(bot, JOBS.deliverBot, jobs, { retry: DEFAULT_RETRY });
       }
       const queued = await until(async () => {
         const b = await bot.getJobCounts('wait', 'paused');
@@ -381,13 +374,12 @@ async function rss(events: number): Promise<Metric[]> {
           unit: 'MB',
           target: '≤ 200 MB',
           pass: held.rssMb <= 200,
-          note: `${(counts.wait ?? 0) + (counts.paused ?? 0)} bot jobs queued (${ids.length} single + deliver-many; bot queue paused)`,
+          note: `${(counts.wait ?? 0) + (counts.paused ?? 0)} bot jobs queued (${ids.length} single + the relay's jobs of 25; bot queue paused)`,
         },
         { scenario: name, metric: 'peak RSS while routing them', value: held.peakMb, unit: 'MB' },
       ];
     } finally {
       await bot.close();
-      await eventsQueue.close();
       await redis.quit();
     }
   });

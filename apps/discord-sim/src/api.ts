@@ -159,6 +159,13 @@ function matches(rule: { method?: string; path?: string; channelId?: string }, r
 /** Injected faults, applied before anything else, as an unhealthy Discord (or its edge) would. */
 function faultMiddleware(state: SimState) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    if (state.bannedUntil > Date.now()) {
+      // Discord's edge (Cloudflare) refuses a bot that made too many invalid requests, for a while.
+      state.countResponse(`${req.method} (banned)`, 429);
+      res.setHeader('Retry-After', String(Math.ceil((state.bannedUntil - Date.now()) / 1000)));
+      res.status(429).type('text/html').send('<html><body><h1>Error 1015</h1><p>You are being rate limited.</p></body></html>');
+      return;
+    }
     const f = state.faults;
     const drop = f.drop.find((r) => r.remaining > 0 && matches(r, req));
     if (drop) {
@@ -440,6 +447,7 @@ function buildRoutes(state: SimState): RouteSpec[] {
         const message = existingMessage(channel, p.messageId!);
         if (message.author.id !== state.botUser.id || message.webhook_id !== undefined) throw ApiErrors.cannotEditOthers();
         if (channel.thread_metadata?.archived) throw ApiErrors.threadArchived();
+        state.allowEdit(message, now);
         editMessage(state, message, validateMessageBody(req.body, 'edit'), req.body, now);
         return { status: 200, body: apiMessage(state, message) };
       },

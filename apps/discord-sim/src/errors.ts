@@ -81,6 +81,7 @@ export const ApiErrors = {
   missingPermissions: () => new DiscordError(403, 50013, 'Missing Permissions'),
   invalidWebhookToken: () => new DiscordError(401, 50027, 'Invalid Webhook Token'),
   threadArchived: () => new DiscordError(400, 50083, 'Thread is archived'),
+  tooManyOldMessageEdits: () => new DiscordError(400, 30046, 'Maximum number of edits to messages older than 1 hour reached. Try again later'),
   invalidJson: () => new DiscordError(400, 50109, 'The request body contains invalid JSON.'),
   threadAlreadyCreated: () => new DiscordError(400, 160004, 'A thread has already been created for this message'),
 } as const;

@@ -50,6 +50,10 @@ export interface SimOptions {
   interactionTimeoutMs?: number;
   /** Messages kept per channel for display and lookups; counts stay exact. Default 5000. */
   maxMessagesPerChannel?: number;
+  /** Edits allowed per hour to a message older than an hour before Discord answers 30046. Default 5. */
+  oldMessageEditsPerHour?: number;
+  /** 401/403/429 answers in 10 minutes that get the bot banned for 10 minutes (every request 429). Default 10,000, as Discord. */
+  invalidRequestLimit?: number;
   /** Called with unexpected errors inside the simulator (which answer 500). */
   onError?: (err: unknown) => void;
   /**
@@ -194,6 +198,10 @@ export interface Simulator {
   stats(): SimStats;
   /** Stored messages of a channel or thread, oldest first. */
   messages(channelId: string): MessageView[];
+  /** Makes a stored message `byMs` older (to reach Discord's rules for old messages, such as 30046). */
+  ageMessage(channelId: string, messageId: string, byMs: number): void;
+  /** Archives a thread, as Discord does after its auto-archive duration. */
+  archiveThread(threadId: string): void;
   snapshot(limitPerChannel?: number): StateSnapshot;
   /** Clicks a button as a user would: signs and POSTs the interaction to `interactionsUrl`, applies the answer. */
   click(input: ClickInput): Promise<ClickResult>;
@@ -237,6 +245,8 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...options.rateLimits },
     interactionsUrl: options.interactionsUrl ?? null,
     maxMessagesPerChannel: options.maxMessagesPerChannel ?? 5000,
+    oldMessageEditsPerHour: options.oldMessageEditsPerHour ?? 5,
+    invalidRequestLimit: options.invalidRequestLimit ?? 10_000,
   });
   const saved = options.stateFile === undefined ? null : keepStateInFile(state, options.stateFile, { onError: options.onError });
   const limiter = new RateLimiter();
@@ -295,6 +305,17 @@ export async function startSimulator(options: SimOptions = {}): Promise<Simulato
     },
     messages(forChannel) {
       return state.messages(forChannel).map((m) => messageView(state, m));
+    },
+    ageMessage(forChannel, messageId, byMs) {
+      const message = state.messages(forChannel).find((m) => m.id === messageId);
+      if (!message) throw new Error(`unknown message ${messageId} in ${forChannel}`);
+      message.timestamp = new Date(Date.parse(message.timestamp) - byMs).toISOString();
+    },
+    archiveThread(threadId) {
+      const meta = state.channels.get(threadId)?.thread_metadata;
+      if (!meta) throw new Error(`${threadId} is not a thread`);
+      meta.archived = true;
+      state.version++;
     },
     snapshot(limitPerChannel = 5000) {
       const messages: Record<string, MessageView[]> = {};

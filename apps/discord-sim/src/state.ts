@@ -2,6 +2,7 @@
  * The simulator's in-memory world: channels, threads, messages, webhooks,
  * interactions, configuration, injected faults and counters.
  */
+import { ApiErrors } from './errors';
 import type { RateLimitRule } from './ratelimit';
 import { snowflake } from './snowflake';
 import type { AllowedMentions } from './validate';
@@ -99,6 +100,8 @@ export interface SimMessage {
     ephemeral: EphemeralReply[];
     /** True for a deferred interaction response still "thinking". */
     deferred?: boolean;
+    /** When it was edited while older than an hour (Discord limits those edits: 30046). */
+    oldEdits?: number[];
   };
 }
 
@@ -215,7 +218,14 @@ export interface StateSettings {
   rateLimits: RateLimitConfig;
   interactionsUrl: string | null;
   maxMessagesPerChannel: number;
+  /** Edits allowed per hour to a message older than an hour, before 30046. */
+  oldMessageEditsPerHour: number;
+  /** 401/403/429 answers in 10 minutes after which every request is refused for a while (Discord: 10,000). */
+  invalidRequestLimit: number;
 }
+
+/** How long the simulated edge refuses a bot that passed the invalid-request limit. */
+export const INVALID_REQUEST_BAN_MS = 10 * 60_000;
 
 /** A guild role (the subset the console reads). */
 export interface SimRole {
@@ -279,6 +289,10 @@ export class SimState {
   /** Bumped on every change the viewer shows, so it can skip unchanged polls. */
   version = 0;
   readonly botUser: SimUser;
+  /** Until when every request is refused (the invalid-request ban); 0 when not banned. */
+  bannedUntil = 0;
+  /** Invalid answers per minute (minute number → count), for the ban. */
+  private invalidByMinute = new Map<number, number>();
   private logs = new Map<string, MessageLog>();
   private nonces = new Map<string, { message: SimMessage; at: number }>();
 
@@ -312,6 +326,8 @@ export class SimState {
     this.interactionsUrl = this.settings.interactionsUrl;
     this.faults = noFaults();
     this.stats = emptyStats();
+    this.bannedUntil = 0;
+    this.invalidByMinute.clear();
     this.seed();
     this.version++;
   }
@@ -467,6 +483,32 @@ export class SimState {
     else if (status >= 400 && status < 500) s.status4xx++;
     else if (status >= 500) s.status5xx++;
     if (status === 429) s.rateLimited++;
-    if (status === 401 || status === 403 || status === 429) s.invalidRequests++;
+    if (status === 401 || status === 403 || status === 429) {
+      s.invalidRequests++;
+      this.countInvalid(Date.now());
+    }
+  }
+
+  /** Counts an invalid answer; past the limit in 10 minutes, bans the bot as Discord's edge does. */
+  private countInvalid(now: number): void {
+    const minute = Math.floor(now / 60_000);
+    this.invalidByMinute.set(minute, (this.invalidByMinute.get(minute) ?? 0) + 1);
+    let total = 0;
+    for (const [m, n] of this.invalidByMinute) {
+      if (m <= minute - 10) this.invalidByMinute.delete(m);
+      else total += n;
+    }
+    if (total >= this.settings.invalidRequestLimit && this.bannedUntil <= now) this.bannedUntil = now + INVALID_REQUEST_BAN_MS;
+  }
+
+  /**
+   * Allows one more edit of `message` at `now`, or throws 30046: a message
+   * older than an hour takes only a few edits per hour.
+   */
+  allowEdit(message: SimMessage, now: number): void {
+    if (now - Date.parse(message.timestamp) <= 3600_000) return;
+    const recent = (message.sim.oldEdits ?? []).filter((at) => now - at < 3600_000);
+    if (recent.length >= this.settings.oldMessageEditsPerHour) throw ApiErrors.tooManyOldMessageEdits();
+    message.sim.oldEdits = [...recent, now];
   }
 }

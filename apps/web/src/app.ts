@@ -17,6 +17,7 @@ import type { QUEUES, RetryPolicy } from '@flipfix/queue';
 import { AdminAuth, type AuthFailureLimit } from './admin/auth';
 import { adminConsoleRouter } from './admin/console';
 import { HealthService } from './health';
+import { countInvalidRequests, InvalidRequestBrake } from '@flipfix/engine';
 import { errorHandler, notFound, requestId } from './http/errors';
 import { inputGuard } from './http/input-guard';
 import { WebMetrics } from './metrics';
@@ -40,6 +41,8 @@ export interface WebConfig {
   simulatorUrl?: string | undefined;
   /** Redis key prefix for sessions and login counters; also the BullMQ prefix shown by the dashboard. */
   keyPrefix: string;
+  /** The workers' invalid-request brake threshold, when not the default (tests). */
+  brakeThreshold?: number | undefined;
   /** Express `trust proxy`. */
   trustProxy?: boolean | number | string | undefined;
   /** Force `Secure` cookies. */
@@ -77,8 +80,9 @@ export interface AppDeps {
   /** Discord interactions (buttons): the Ed25519 public key and the REST base for follow-ups. */
   interactions?: { publicKey: string; discordApiUrl: string } | undefined;
   /**
-   * Queues beyond the shared catalog that the job dashboard shows too, e.g.
-   * bot-features' digest flush queue (`DIGEST_QUEUE`). The caller opens and closes them.
+   * Queues beyond the shared catalog (`openAllQueues`, which has the digest
+   * queue too) that the job dashboard, /health and /metrics show as well.
+   * The caller opens and closes them.
    */
   dashboardQueues?: readonly Queue[] | undefined;
 }
@@ -90,10 +94,14 @@ export function createApp(deps: AppDeps): express.Application {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy ?? false);
 
+  // The workers count Discord's invalid answers under the same prefix; the probes below count too.
+  const brake = new InvalidRequestBrake({ redis, prefix: config.keyPrefix, ...(config.brakeThreshold ? { threshold: config.brakeThreshold } : {}) });
+  if (deps.discordRest) countInvalidRequests(deps.discordRest, brake, (err) => log.warn({ err }, 'could not count an invalid request'));
   const health = new HealthService({
     db,
     redis,
     queues,
+    brake,
     extraQueues: deps.dashboardQueues,
     discordRest: deps.discordRest,
     discordToken: deps.discordToken,
@@ -135,7 +143,8 @@ export function createApp(deps: AppDeps): express.Application {
 
   app.get('/health', async (_req, res) => {
     const report = await health.check();
-    res.status(report.status === 'ok' ? 200 : 503).set('cache-control', 'no-store').json(report);
+    // Only `down` is a 503: a degraded service still delivers and must not be restarted.
+    res.status(report.status === 'down' ? 503 : 200).set('cache-control', 'no-store').json(report);
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).set('cache-control', 'no-store').send(await metrics.render());

@@ -1,6 +1,13 @@
 /**
- * Health: Postgres, Redis, queue depths and Discord (token, default channel,
- * recent permanent delivery failures), each with an actionable message.
+ * Health: Postgres, Redis, queue depths, the invalid-request brake and
+ * Discord (token, default channel, recent permanent delivery failures), each
+ * with an actionable message. The answer separates two kinds of trouble:
+ *  - `down` (HTTP 503): nothing can be delivered at all: Postgres or Redis
+ *    unreachable, the bot token rejected, the default channel unreachable,
+ *    or the invalid-request brake on. Restarting or failing over is fair.
+ *  - `degraded` (HTTP 200, with the reasons): delivery works but something
+ *    needs a person: a failing webhook endpoint, recent permanent failures.
+ *    A load balancer must not restart a healthy service for those.
  * The Discord probe is cached for a few seconds so `/health` stays cheap
  * when a load balancer polls it.
  */
@@ -10,6 +17,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type Db, getSettings } from '@flipfix/db';
 import { classifyDiscordError } from '@flipfix/discord';
+import type { BrakeState, InvalidRequestBrake } from '@flipfix/engine';
 import type { QUEUES } from '@flipfix/queue';
 
 /** One check's outcome. */
@@ -35,18 +43,22 @@ export interface RecentFailure {
   target: string;
   targetKey: string;
   reason: string;
+  /** `permanent:<what>` (token, channel, permission, webhook, body…). */
+  errorClass: string | null;
   at: Date;
 }
 
 /** The whole report, as `/health` returns it. */
 export interface HealthReport {
-  status: 'ok' | 'down';
-  /** Why the status is `down`, one line each. */
+  status: 'ok' | 'degraded' | 'down';
+  /** Why the status is not `ok`, one line each (the `down` ones first). */
   reasons: string[];
   checkedAt: Date;
   checks: {
     postgres: CheckResult;
     redis: CheckResult;
+    /** The invalid-request brake (401/403/429 answers counted across every worker). */
+    brake?: CheckResult & Partial<BrakeState>;
     /** Job counts by BullMQ queue name (the names the job dashboard and /metrics use). */
     queues: CheckResult & { depths: Record<string, QueueDepth> };
     discord?: {
@@ -74,6 +86,8 @@ export interface HealthDeps {
   timeoutMs?: number;
   /** Window for "recent" permanent failures. Default 15 min. */
   failureWindowMs?: number;
+  /** The workers' invalid-request brake, read from Redis. */
+  brake?: Pick<InvalidRequestBrake, 'state'> | undefined;
 }
 
 class TimeoutError extends Error {
@@ -118,7 +132,7 @@ export class HealthService {
   async check(): Promise<HealthReport> {
     const timeoutMs = this.#deps.timeoutMs ?? 3000;
     const { db, redis } = this.#deps;
-    const [postgres, redisCheck, queueCheck, discord] = await Promise.all([
+    const [postgres, redisCheck, queueCheck, discord, brake] = await Promise.all([
       timed(
         async () => {
           await db.pool.query('SELECT 1');
@@ -139,20 +153,38 @@ export class HealthService {
       ),
       this.#queueDepths(timeoutMs),
       this.#deps.discordRest ? this.#discord(timeoutMs) : Promise.resolve(undefined),
+      this.#brake(timeoutMs),
     ]);
-    const reasons: string[] = [];
-    if (!postgres.ok) reasons.push(postgres.message);
-    if (!redisCheck.ok) reasons.push(redisCheck.message);
-    if (!queueCheck.ok) reasons.push(queueCheck.message);
-    if (discord) {
-      for (const c of [discord.token, discord.channel, discord.recentFailures]) if (!c.ok) reasons.push(c.message);
-    }
+    // Delivery is impossible: 503.
+    const down = [postgres, redisCheck, ...(brake ? [brake] : []), ...(discord ? [discord.token, discord.channel] : [])].filter((c) => !c.ok);
+    // Delivery works, a person should look: 200 with the reasons.
+    const degraded = [queueCheck, ...(discord ? [discord.recentFailures] : [])].filter((c) => !c.ok);
     return {
-      status: reasons.length === 0 ? 'ok' : 'down',
-      reasons,
+      status: down.length > 0 ? 'down' : degraded.length > 0 ? 'degraded' : 'ok',
+      reasons: [...down, ...degraded].map((c) => c.message),
       checkedAt: new Date(),
-      checks: { postgres, redis: redisCheck, queues: queueCheck, ...(discord ? { discord } : {}) },
+      checks: { postgres, redis: redisCheck, ...(brake ? { brake } : {}), queues: queueCheck, ...(discord ? { discord } : {}) },
     };
+  }
+
+  async #brake(timeoutMs: number): Promise<(CheckResult & Partial<BrakeState>) | undefined> {
+    const brake = this.#deps.brake;
+    if (!brake) return undefined;
+    let state: BrakeState | undefined;
+    const result = await timed(
+      async () => {
+        state = await brake.state();
+        if (state.on) throw new Error('on');
+        return `${state.count} invalid Discord requests (401/403/429) in the last 10 minutes; the brake engages at ${state.threshold}`;
+      },
+      timeoutMs,
+      'Redis',
+      (err) =>
+        state?.on
+          ? `the invalid-request brake is on: ${state.count} answers of 401/403/429 in 10 minutes (Discord bans at 10,000); sending resumes in about ${Math.ceil(state.retryAfterMs / 60_000)} min; fix the token, permissions or limits that cause them`
+          : `the invalid-request brake cannot be read: ${errorText(err)}`,
+    );
+    return { ...result, ...(state ?? {}) };
   }
 
   async #queueDepths(timeoutMs: number): Promise<HealthReport['checks']['queues']> {
@@ -224,9 +256,15 @@ export class HealthService {
       ),
       this.#recentFailures(),
     ]);
+    // The channel answers a lookup, but posts to it fail for good (the bot may
+    // see it yet lack Send Messages): for delivery, it is unreachable.
+    const refused = recentFailures.items.find(
+      (f) => f.target === 'bot' && f.targetKey === channelId && (f.errorClass === 'permanent:permission' || f.errorClass === 'permanent:channel'),
+    );
+    const reachable = channel.ok && refused === undefined;
     return {
       token: { ...token, ...(botUser === undefined ? {} : { botUser }) },
-      channel: { ...channel, channelId },
+      channel: { ...channel, ...(reachable ? {} : { ok: false }), ...(channel.ok && refused ? { message: `default channel ${channelId}: ${refused.reason}` } : {}), channelId },
       recentFailures,
     };
   }
@@ -236,9 +274,9 @@ export class HealthService {
     try {
       // A permanent failure stops mattering once a later delivery to the same target succeeded.
       const rows = await this.#deps.db.prisma.$queryRaw<
-        { id: string; target: string; target_key: string; last_error: string | null; updated_at: Date }[]
+        { id: string; target: string; target_key: string; last_error: string | null; error_class: string | null; updated_at: Date }[]
       >`
-        SELECT d.id, d.target, d.target_key, d.last_error, d.updated_at
+        SELECT d.id, d.target, d.target_key, d.last_error, d.error_class, d.updated_at
         FROM deliveries d
         WHERE d.status = 'failed' AND d.error_class LIKE 'permanent%' AND d.updated_at >= ${since}
           AND NOT EXISTS (
@@ -252,6 +290,7 @@ export class HealthService {
         target: r.target,
         targetKey: r.target_key,
         reason: r.last_error ?? 'failed',
+        errorClass: r.error_class,
         at: r.updated_at,
       }));
       const first = items[0];

@@ -7,8 +7,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LoadedEnv, loadEnv, SIM_DEFAULTS, startupProblem, waitForCoreServices } from '@flipfix/config';
-import { DIGEST_QUEUE } from '@flipfix/bot-features';
-import { Queue } from 'bullmq';
 import { createDb, probePostgres } from '@flipfix/db';
 import { createDiscordRest } from '@flipfix/discord';
 import { createLogger, shouldColorize } from '@flipfix/logger';
@@ -53,8 +51,6 @@ const db = createDb({ databaseUrl: env.DATABASE_URL, max: 10, onError: (err) => 
 const redis = createRedis(env.REDIS_URL, 'producer');
 redis.on('error', (err) => log.warn({ err }, 'redis error'));
 const queues = openAllQueues(redis, prefix);
-// The digest flush queue lives in bot-features (not the shared catalog); the dashboard shows it too.
-const digestQueue = new Queue(DIGEST_QUEUE, { connection: redis, prefix });
 const discordRest = createDiscordRest({ token: discord.botToken, apiUrl: discord.apiUrl, timeoutMs: 5000 });
 
 const app = createApp({
@@ -65,7 +61,6 @@ const app = createApp({
   discordRest,
   discordToken: discord.botToken,
   interactions: { publicKey: discord.publicKey, discordApiUrl: discord.apiUrl },
-  dashboardQueues: [digestQueue],
   config: {
     adminToken: admin.token,
     baseUrl,
@@ -103,7 +98,7 @@ const stop = (signal: string): Promise<void> => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
-    await Promise.all([...Object.values(queues), digestQueue].map((q) => q.close()));
+    await Promise.all(Object.values(queues).map((q) => q.close()));
     await redis.quit().catch(() => undefined);
     await db.close();
     clearTimeout(deadline);

@@ -89,7 +89,7 @@ describe('wrong admin tokens', () => {
 
   it("bull-board mutations need the session's CSRF header (compared in constant time) or the same origin", async () => {
     const { cookie, csrf } = await login(direct.url);
-    const pause = (headers: Record<string, string>) => call(direct.url, 'PUT', '/admin/queues/api/queues/events/pause', {}, { cookie, origin: 'https://evil.example', ...headers });
+    const pause = (headers: Record<string, string>) => call(direct.url, 'PUT', '/admin/queues/api/queues/digests/pause', {}, { cookie, origin: 'https://evil.example', ...headers });
     expect((await pause({})).status).toBe(403);
     expect((await pause({ 'x-csrf-token': `${csrf.slice(0, -1)}${csrf.endsWith('A') ? 'B' : 'A'}` })).status).toBe(403);
     expect((await pause({ 'x-csrf-token': csrf })).status).toBeLessThan(300);

@@ -252,7 +252,7 @@ describe('admin API', () => {
     expect(row.status).toBe('pending');
     expect(row.lastError).toMatch(/redelivery requested by api .*was failed: the bot lacks Send Messages/);
     const job = await web.queues.bot.getJob(`d-${delivery.id}`);
-    expect(job?.data).toEqual({ deliveryId: delivery.id, eventId: event.id, redeliver: true });
+    expect(job?.data).toEqual({ deliveryIds: [delivery.id] });
 
     await web.db.prisma.delivery.update({ where: { id: delivery.id }, data: { status: 'delivered' } });
     const conflict = await api('POST', `/api/admin/deliveries/${delivery.id}/redeliver`, undefined, bearer);
@@ -275,7 +275,7 @@ describe('health', () => {
     expect(res.body).toMatchObject({
       status: 'ok',
       reasons: [],
-      checks: { postgres: { ok: true }, redis: { ok: true }, queues: { ok: true, depths: { events: expect.any(Object), 'bot-deliveries': expect.any(Object), 'webhook-deliveries': expect.any(Object), digests: expect.any(Object) } } },
+      checks: { postgres: { ok: true }, redis: { ok: true }, queues: { ok: true, depths: { 'bot-deliveries': expect.any(Object), 'webhook-deliveries': expect.any(Object), digests: expect.any(Object) } } },
     });
   });
 });

@@ -84,7 +84,7 @@ describe('admin console auth', () => {
     expect(list.status).toBe(200);
     const names = (list.body.queues as { name: string }[]).map((q) => q.name).sort();
     // The digest flush queue (bot-features) is on the dashboard beside the shared ones.
-    expect(names).toEqual(['bot-deliveries', 'digests', 'events', 'webhook-deliveries']);
+    expect(names).toEqual(['bot-deliveries', 'digests', 'webhook-deliveries']);
   });
 
   it('logs out (the session is gone)', async () => {

@@ -261,7 +261,7 @@ describe.skipIf(!hasChromium)('forms, lists and the console for a new user', () 
 
     await page.goto(`${web.url}/admin/health`);
     const queues = await page.locator('table tbody tr td:first-child').allTextContents();
-    expect(queues.sort()).toEqual(['bot-deliveries', 'digests', 'events', 'webhook-deliveries']);
+    expect(queues.sort()).toEqual(['bot-deliveries', 'digests', 'webhook-deliveries']);
     await fits('health');
   });
 
@@ -272,7 +272,7 @@ describe.skipIf(!hasChromium)('forms, lists and the console for a new user', () 
     });
     await page.goto(`${web.url}/admin/queues`);
     await page.waitForSelector('main >> text=bot-deliveries');
-    for (const name of ['events', 'webhook-deliveries', 'digests']) expect(await page.content()).toContain(name);
+    for (const name of ['webhook-deliveries', 'digests']) expect(await page.content()).toContain(name);
     const back = page.locator('nav.ff-bar a[href="/admin"]', { hasText: 'Overview' });
     expect(await back.count()).toBeGreaterThan(0);
     await fits('queues');

@@ -5,9 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { REST } from '@discordjs/rest';
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DIGEST_QUEUE } from '@flipfix/bot-features';
 import { DEFAULT_REDIS_URL } from '@flipfix/config';
 import { createTestDatabase, type Db } from '@flipfix/db';
 import { createLogger, type Logger } from '@flipfix/logger';
@@ -52,7 +50,6 @@ export async function startTestWeb(
   const prefix = options.prefix ?? `t-web-${randomBytes(5).toString('hex')}`;
   const redis = createRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, 'producer');
   const queues = openAllQueues(redis, prefix);
-  const digestQueue = new Queue(DIGEST_QUEUE, { connection: redis, prefix });
   const app = createApp({
     db: database.db,
     redis,
@@ -61,7 +58,6 @@ export async function startTestWeb(
     ...(options.discordRest ? { discordRest: options.discordRest } : {}),
     ...(options.discordToken ? { discordToken: options.discordToken } : {}),
     ...(options.interactions ? { interactions: options.interactions } : {}),
-    dashboardQueues: [digestQueue],
     config: {
       adminToken: TEST_ADMIN_TOKEN,
       baseUrl: 'http://localhost:3000',
@@ -84,7 +80,7 @@ export async function startTestWeb(
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([...Object.values(queues), digestQueue].map((q) => q.close()));
+      await Promise.all(Object.values(queues).map((q) => q.close()));
       await deletePrefix(redis, prefix);
       await redis.quit();
       if (!options.database && 'drop' in database) await (database as { drop(): Promise<void> }).drop();

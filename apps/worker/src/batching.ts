@@ -1,82 +1,16 @@
 /**
- * Flood batching. When a channel has a backlog that its rate limit cannot
- * drain promptly (the delivery had to wait for a slot), the delivery that gets
- * the next slot becomes a batch leader: it claims the oldest pending posts for
- * the same channel and sends them as one message of up to 10 embeds and 6000
- * characters, in event order. The claim is written to the ledger (batch_id =
- * the leader's id) before anything is sent, so a retry after a crash resends
- * exactly the same batch under the same nonce, and the other deliveries' own
- * jobs find they are taken and do nothing.
+ * Flood batching, the pure part. When a channel has a backlog that its rate
+ * limit cannot drain promptly, the post that gets the next slot leads a
+ * batch: it claims the oldest pending posts of the channel (the ledger's
+ * `claimBatch`, written before anything is sent, so a retry resends exactly
+ * the same batch under the same nonce) and sends them as one message of up
+ * to 10 embeds and 6000 characters, in event order.
  */
-import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import type { PrismaClient } from '@flipfix/db';
-import { packEmbeds } from '@flipfix/discord';
+import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { DISCORD_LIMITS, embedLength, packEmbeds, truncate } from '@flipfix/discord';
 
-/** How many pending posts a leader looks at (each is at least one embed). */
+/** How many pending posts a leader claims (each is at least one embed). */
 export const BATCH_CLAIM_LIMIT = 10;
-
-/**
- * Claims the leader and up to `limit - 1` other pending posts of the same
- * ledger channel into the leader's batch, oldest first, atomically: a row is
- * in at most one batch, so a delivery whose own job runs while another
- * leader takes it is never sent twice. Returns the batch's members in event
- * order; without the leader when another batch already holds it.
- */
-export async function claimBatch(prisma: PrismaClient, leaderId: string, targetKey: string, limit = BATCH_CLAIM_LIMIT): Promise<string[]> {
-  const claimedLeader = await prisma.$transaction(async (tx) => {
-    // The leader first, waiting for its row lock: if another leader holds it,
-    // this sees that leader's batch_id once it commits and claims nothing. A
-    // leader claims once: a second run of the same job (BullMQ may run a job
-    // again when its lock lapses) finds batch_id set and backs off, and a
-    // retry after a crash resends the recorded batch instead (batchMembers).
-    const leader = await tx.$queryRaw<{ id: string }[]>`
-      UPDATE deliveries SET batch_id = ${leaderId}::uuid, status = 'sending', updated_at = now()
-       WHERE id = ${leaderId}::uuid AND status IN ('pending', 'sending') AND batch_id IS NULL
-      RETURNING id`;
-    if (leader.length === 0) return false;
-    if (limit > 1) {
-      await tx.$executeRaw`
-        UPDATE deliveries SET batch_id = ${leaderId}::uuid, status = 'sending', updated_at = now()
-         WHERE id IN (
-           SELECT d.id FROM deliveries d JOIN outbox_events e ON e.id = d.event_id
-            WHERE d.target = 'bot' AND d.action = 'post' AND d.target_key = ${targetKey}
-              AND d.status = 'pending' AND d.batch_id IS NULL AND d.id <> ${leaderId}::uuid
-            ORDER BY e.seq
-            LIMIT ${limit - 1}
-            FOR UPDATE OF d SKIP LOCKED)`;
-    }
-    return true;
-  });
-  return claimedLeader ? batchMembers(prisma, leaderId) : [];
-}
-
-/**
- * The common case, a post on its own: claims the row for this job (the same
- * once-only rule as a leader) and counts the attempt, in one statement.
- */
-export async function claimSingle(prisma: PrismaClient, id: string): Promise<boolean> {
-  const n = await prisma.$executeRaw`
-    UPDATE deliveries SET batch_id = ${id}::uuid, status = 'sending', attempts = attempts + 1,
-           first_attempt_at = coalesce(first_attempt_at, now()), updated_at = now()
-     WHERE id = ${id}::uuid AND status IN ('pending', 'sending') AND batch_id IS NULL`;
-  return n === 1;
-}
-
-/** The open members of a leader's batch, in event order. */
-export async function batchMembers(prisma: PrismaClient, leaderId: string): Promise<string[]> {
-  const rows = await prisma.delivery.findMany({
-    where: { batchId: leaderId, status: { in: ['pending', 'sending'] } },
-    select: { id: true, event: { select: { seq: true } } },
-  });
-  rows.sort((a, b) => (a.event.seq < b.event.seq ? -1 : a.event.seq > b.event.seq ? 1 : 0));
-  return rows.map((r) => r.id);
-}
-
-/** Takes members out of a batch again (they did not fit in the leader's message). */
-export async function releaseFromBatch(prisma: PrismaClient, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await prisma.delivery.updateMany({ where: { id: { in: [...ids] } }, data: { batchId: null, status: 'pending' } });
-}
 
 export interface PackedBatch {
   body: RESTPostAPIChannelMessageJSONBody;
@@ -88,7 +22,7 @@ export interface PackedBatch {
 
 /**
  * Packs formatted posts (in event order) and keeps the message that holds
- * the leader; the others go back to the queue.
+ * the leader; the others go back to pending.
  */
 export function packForLeader(leaderId: string, posts: readonly { id: string; body: RESTPostAPIChannelMessageJSONBody }[]): PackedBatch {
   const packed = packEmbeds(posts.map((p) => p.body));
@@ -101,4 +35,27 @@ export function packForLeader(leaderId: string, posts: readonly { id: string; bo
   // A batch of one is sent as the post itself, with its buttons.
   const body = included.length === 1 ? posts[message.sources[0]!]!.body : message.body;
   return { body, included, excluded };
+}
+
+/**
+ * The embeds of a packed message after one record changed, within Discord's
+ * limits: every record keeps its embeds (Discord replaces all of them on
+ * edit, so one left out would vanish from the message). When the changed
+ * record grew past the 6000-character total, its description is shortened
+ * (on a word boundary, with an ellipsis) by what is over; the others are
+ * shortened only if that is not enough.
+ */
+export function fitPackedEdit(parts: readonly { embeds: readonly APIEmbed[]; changed: boolean }[]): APIEmbed[] {
+  const embeds = parts.flatMap((p) => p.embeds.map((e) => ({ embed: { ...e }, changed: p.changed })));
+  const total = () => embeds.reduce((n, e) => n + embedLength(e.embed, 'utf16'), 0);
+  // The changed record's own embeds first, then the longest descriptions.
+  const order = [...embeds].sort((a, b) => Number(b.changed) - Number(a.changed) || (b.embed.description?.length ?? 0) - (a.embed.description?.length ?? 0));
+  for (const e of order) {
+    const over = total() - DISCORD_LIMITS.embedTotal;
+    if (over <= 0) break;
+    const description = e.embed.description ?? '';
+    if (description === '') continue;
+    e.embed.description = truncate(description, Math.max(0, description.length - over));
+  }
+  return embeds.slice(0, DISCORD_LIMITS.embeds).map((e) => e.embed);
 }

@@ -1,5 +1,5 @@
 export { startWorker, type WorkerOptions, type RunningWorker, type WorkerContext, type WorkerExtension } from './worker';
-export { planTargets, routeEvent, enqueueDeliveries, type PlannedTarget } from './router';
+export { planTargets, enqueueDeliveries, type PlannedTarget } from './router';
 export { SharedRateLimiter, type WindowLimit } from './rate-limiter';
 export { Metrics } from './metrics';
 export { WorkerEnv } from './env';

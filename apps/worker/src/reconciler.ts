@@ -1,24 +1,27 @@
 /**
  * The reconciler: Redis is a transport, Postgres is the record. Every pass
- * finds events published but never routed, and deliveries still open, that
- * are older than a threshold, and makes sure each has a live job. A job that
- * is waiting, delayed or active is left alone; one that is missing (Redis was
- * flushed or restarted empty) or finished without updating the ledger (a crash)
- * is added again under the same id, so nothing is lost and nothing doubles.
+ * finds deliveries still open after a threshold and makes sure each has a
+ * live job. A job that is waiting, delayed or active is left alone; one that
+ * is missing (Redis was flushed or restarted empty) or finished without
+ * updating the ledger (a crash) is added again under the same id, so nothing
+ * is lost and nothing doubles (the ledger's claims and the nonce see to that).
+ *
+ * Events need no pass of their own: the relay marks an event published in
+ * the same transaction that writes its ledger rows, so an event is either
+ * still pending in the outbox (the relay takes it) or has its rows.
  */
 import type { Queue } from 'bullmq';
 import type { PrismaClient } from '@flipfix/db';
 import type { Logger } from '@flipfix/logger';
-import { JOBS, type RetryPolicy, deliveryJobId, ensureJob, eventJobId } from '@flipfix/queue';
+import { deliveryJobId, enqueue, JOBS, type RetryPolicy } from '@flipfix/queue';
 
 export interface ReconcilerOptions {
   prisma: PrismaClient;
-  eventsQueue: Queue;
   botQueue: Queue;
-  webhookQueue: Queue | null;
+  webhookQueue: Queue;
   retry: RetryPolicy;
   log: Logger;
-  /** How old an unfinished event or delivery must be before it is looked at. */
+  /** How old an unfinished delivery must be before it is looked at. */
   staleAfterMs: number;
   intervalMs?: number;
   batchSize?: number;
@@ -42,42 +45,38 @@ export class Reconciler {
   }
 
   /** One pass; returns how many jobs were (re)created. */
-  async runOnce(): Promise<{ events: number; deliveries: number }> {
+  async runOnce(): Promise<{ deliveries: number }> {
     const cutoff = new Date(Date.now() - this.#o.staleAfterMs);
-    const take = this.#o.batchSize ?? 1000;
-    const events = await this.#o.prisma.outboxEvent.findMany({
-      where: { routedAt: null, publishedAt: { lt: cutoff }, status: 'published' },
-      select: { id: true, type: true },
-      orderBy: { createdAt: 'asc' },
-      take,
-    });
-    let eventsRequeued = 0;
-    for (const e of events) {
-      const added = await ensureJob(this.#o.eventsQueue, eventJobId(e.id), JOBS.routeEvent.name, { eventId: e.id, type: e.type }, JOBS.routeEvent.options(this.#o.retry));
-      if (added) eventsRequeued++;
-    }
     const deliveries = await this.#o.prisma.delivery.findMany({
       where: { status: { in: ['pending', 'sending'] }, updatedAt: { lt: cutoff } },
-      select: { id: true, eventId: true, target: true, batchId: true },
+      select: { id: true, target: true, batchId: true },
       orderBy: { createdAt: 'asc' },
-      take,
+      take: this.#o.batchSize ?? 1000,
     });
-    let deliveriesRequeued = 0;
-    const seen = new Set<string>();
-    for (const d of deliveries) {
-      const queue = d.target === 'webhook' ? this.#o.webhookQueue : this.#o.botQueue;
-      if (!queue) continue;
-      // A batched delivery is sent by its batch leader's job.
-      const jobOwner = d.batchId ?? d.id;
-      if (seen.has(jobOwner)) continue;
-      seen.add(jobOwner);
-      const added = await ensureJob(queue, deliveryJobId(jobOwner), JOBS.deliver.name, { deliveryId: jobOwner, eventId: d.eventId }, JOBS.deliver.options(this.#o.retry));
-      if (added) deliveriesRequeued++;
+    const bot = new Set<string>();
+    const hooks = new Set<string>();
+    // A batched delivery is sent by its batch leader's job.
+    for (const d of deliveries) (d.target === 'webhook' ? hooks : bot).add(d.target === 'webhook' ? d.id : (d.batchId ?? d.id));
+    // A bot job carries several rows and keeps the ones that must wait (a
+    // rate limit, a backoff): a row in a live job has its job, whatever its id.
+    if (bot.size > 0) for (const id of await this.#rowsInLiveJobs()) bot.delete(id);
+    const options = { retry: this.#o.retry, ifAbsent: true };
+    const added =
+      (await enqueue(this.#o.botQueue, JOBS.deliverBot, [...bot].map((id) => ({ data: { deliveryIds: [id] }, jobId: deliveryJobId(id) })), options)) +
+      (await enqueue(this.#o.webhookQueue, JOBS.deliverWebhook, [...hooks].map((id) => ({ data: { deliveryId: id }, jobId: deliveryJobId(id) })), options));
+    if (added > 0) this.#o.log.warn({ deliveries: added }, 'reconciler re-enqueued unfinished work');
+    return { deliveries: added };
+  }
+
+  /** Ledger ids carried by the bot queue's live jobs (waiting, delayed, active). */
+  async #rowsInLiveJobs(): Promise<Set<string>> {
+    const jobs = await this.#o.botQueue.getJobs(['active', 'waiting', 'delayed', 'prioritized', 'paused']);
+    const ids = new Set<string>();
+    for (const job of jobs) {
+      const data = JOBS.deliverBot.schema.safeParse(job?.data);
+      if (data.success) for (const id of data.data.deliveryIds) ids.add(id);
     }
-    if (eventsRequeued || deliveriesRequeued) {
-      this.#o.log.warn({ events: eventsRequeued, deliveries: deliveriesRequeued }, 'reconciler re-enqueued unfinished work');
-    }
-    return { events: eventsRequeued, deliveries: deliveriesRequeued };
+    return ids;
   }
 
   async close(): Promise<void> {

@@ -1,13 +1,24 @@
 /**
- * The router: turns one outbox event into one delivery per target, following
+ * The router: turns outbox events into one delivery per target, following
  * the settings in effect when the event is routed (per-event toggle, channel,
- * delivery mode). Each delivery is a ledger row (unique per event and target)
- * and a BullMQ job whose id is the delivery id, so routing twice is harmless.
+ * delivery mode). It runs inside the relay's claim transaction: each delivery
+ * is a ledger row (unique per event and target), and its job is added after
+ * COMMIT with an id derived from the ledger id, so routing twice is harmless.
  */
 import type { Queue } from 'bullmq';
+import type { PoolClient } from 'pg';
 import { isEventType, type EventType } from '@flipfix/events';
-import type { NotifySettings, OutboxEvent, PrismaClient } from '@flipfix/db';
-import { DELIVERY_BATCH_MAX, JOBS, type RetryPolicy, deliveryBatchJobId, deliveryJobId } from '@flipfix/queue';
+import { ledger, type NewDelivery, type NotifySettings, type OutboxEvent } from '@flipfix/db';
+import type { WorkerExtension } from '@flipfix/engine';
+import {
+  DELIVERY_BATCH_MAX,
+  deliveryBatchJobId,
+  deliveryJobId,
+  enqueue,
+  JOBS,
+  type JobToAdd,
+  type RetryPolicy,
+} from '@flipfix/queue';
 
 /** One planned delivery. `bot` posts (or edits) with the bot; `webhook` is the legacy path. */
 export interface PlannedTarget {
@@ -78,96 +89,43 @@ export function planTargets(
 }
 
 export interface RouterDeps {
-  prisma: PrismaClient;
   settings: () => NotifySettings;
   defaultChannelId: string;
-  botQueue: Queue;
-  webhookQueue: Queue | null;
   /** Enabled webhook endpoints subscribed to an event type (the legacy module). */
   webhookEndpointsFor: (type: EventType) => Promise<string[]>;
-  retry: RetryPolicy;
   /**
    * Digest (packages/bot-features): for a bot post to send, the digest key to
    * hold it under (written as a `held` row, not enqueued; the digest flusher
-   * sends it), or null to send it now. Called once per event, on first routing.
+   * sends it), or null to send it now.
    */
-  holdForDigest?: (event: OutboxEvent, target: PlannedTarget) => Promise<string | null>;
+  holdForDigest?: WorkerExtension['holdForDigest'];
 }
 
-/** Routes one event: writes its ledger rows and enqueues what is still to send. */
-export async function routeEvent(deps: RouterDeps, eventId: string): Promise<{ enqueued: number; skipped: number }> {
-  const event = await deps.prisma.outboxEvent.findUnique({ where: { id: eventId } });
-  if (!event) return { enqueued: 0, skipped: 0 };
-
-  if (!event.routedAt) {
-    const settings = deps.settings();
-    const hooksOn = settings.deliveryMode !== 'bot';
-    const endpoints = hooksOn && isEventType(event.type) ? await deps.webhookEndpointsFor(event.type) : [];
-    let editsPartRequestId: number | null = null;
-    if (event.type === 'part_request_update_created') {
-      const update = await deps.prisma.partRequestUpdate.findUnique({
-        where: { id: event.entityId },
-        select: { partRequestId: true, newStatus: true },
-      });
-      if (update?.newStatus) editsPartRequestId = update.partRequestId;
-    }
-    const plan = planTargets({ ...event, editsPartRequestId }, settings, deps.defaultChannelId, endpoints);
-    const holds = await Promise.all(
-      plan.map((t) => (deps.holdForDigest && t.target === 'bot' && t.action === 'post' && !t.skipReason ? deps.holdForDigest(event, t) : null)),
-    );
-    await deps.prisma.$transaction([
-      deps.prisma.delivery.createMany({
-        data: plan.map((t, i) => ({
-          eventId: event.id,
-          target: t.target,
-          targetKey: t.targetKey,
-          action: t.action,
-          status: t.skipReason ? ('skipped' as const) : holds[i] ? ('held' as const) : ('pending' as const),
-          lastError: t.skipReason ?? null,
-          digestKey: holds[i] ?? null,
-        })),
-        skipDuplicates: true,
-      }),
-      deps.prisma.outboxEvent.update({ where: { id: event.id }, data: { routedAt: new Date() } }),
-    ]);
-  }
-
-  // Enqueue every unfinished delivery of the event (again, after a crash: job ids dedupe).
-  const open = await deps.prisma.delivery.findMany({
-    where: { eventId: event.id, status: { in: ['pending', 'sending'] } },
-    select: { id: true, target: true, action: true },
-  });
-  const skipped = await deps.prisma.delivery.count({ where: { eventId: event.id, status: 'skipped' } });
-  await enqueueDeliveries(deps, open.map((d) => ({ id: d.id, target: d.target, action: d.action, eventId: event.id })));
-  return { enqueued: open.length, skipped };
+/** Where delivery jobs go. */
+export interface EnqueueDeps {
+  botQueue: Queue;
+  webhookQueue: Queue;
+  retry: RetryPolicy;
 }
 
 /**
- * Adds delivery jobs to the right queue: new bot posts in `deliver-many` jobs
- * of up to DELIVERY_BATCH_MAX (the fast lane), in the given order; edits and
- * webhook deliveries one job each (job id = delivery id).
+ * Adds delivery jobs for ledger rows just routed: new bot posts in jobs of
+ * up to DELIVERY_BATCH_MAX, in the given order (one job, a few statements
+ * and one request per post); edits one job each (a PATCH of its own record);
+ * webhook deliveries one job each. Job ids derive from the ledger ids, so
+ * enqueueing twice is harmless.
  */
-export async function enqueueDeliveries(
-  deps: Pick<RouterDeps, 'botQueue' | 'webhookQueue' | 'retry'>,
-  deliveries: readonly RoutedDelivery[],
-): Promise<void> {
-  const opts = JOBS.deliver.options(deps.retry);
+export async function enqueueDeliveries(deps: EnqueueDeps, deliveries: readonly RoutedDelivery[]): Promise<void> {
   const posts = deliveries.filter((d) => d.target === 'bot' && d.action === 'post');
-  const bot = deliveries.filter((d) => d.target === 'bot' && d.action !== 'post');
-  const many = [];
+  const bot: JobToAdd<typeof JOBS.deliverBot.schema>[] = [];
   for (let i = 0; i < posts.length; i += DELIVERY_BATCH_MAX) {
     const ids = posts.slice(i, i + DELIVERY_BATCH_MAX).map((d) => d.id);
-    many.push({ name: JOBS.deliverMany.name, data: { deliveryIds: ids }, opts: { ...JOBS.deliverMany.options(deps.retry), jobId: deliveryBatchJobId(ids[0]!) } });
+    bot.push({ data: { deliveryIds: ids }, jobId: deliveryBatchJobId(ids[0]!) });
   }
-  if (many.length) await deps.botQueue.addBulk(many);
-  const hooks = deliveries.filter((d) => d.target === 'webhook');
-  const toJob = (d: { id: string; eventId: string }) => ({
-    name: JOBS.deliver.name,
-    data: { deliveryId: d.id, eventId: d.eventId },
-    opts: { ...opts, jobId: deliveryJobId(d.id) },
-  });
-  if (bot.length) await deps.botQueue.addBulk(bot.map(toJob));
-  if (hooks.length && deps.webhookQueue) await deps.webhookQueue.addBulk(hooks.map(toJob));
+  for (const d of deliveries) if (d.target === 'bot' && d.action !== 'post') bot.push({ data: { deliveryIds: [d.id] }, jobId: deliveryJobId(d.id) });
+  const hooks = deliveries.filter((d) => d.target === 'webhook').map((d) => ({ data: { deliveryId: d.id }, jobId: deliveryJobId(d.id) }));
+  await enqueue(deps.botQueue, JOBS.deliverBot, bot, { retry: deps.retry });
+  await enqueue(deps.webhookQueue, JOBS.deliverWebhook, hooks, { retry: deps.retry });
 }
 
 /** An outbox row as the relay claims it. */
@@ -191,14 +149,13 @@ export interface RoutedDelivery {
 
 /**
  * Routes a batch of claimed events inside the relay's transaction: plans each
- * one (as {@link routeEvent} does) and writes every ledger row with one
- * INSERT. The relay marks the events published and routed in the same
+ * one and writes every ledger row with one INSERT. The relay marks the events published and routed in the same
  * transaction and enqueues the returned deliveries after COMMIT, so no job
  * can run before its row is visible.
  */
 export async function routeBatch(
-  client: import('pg').PoolClient,
-  deps: Omit<RouterDeps, 'botQueue' | 'webhookQueue' | 'retry'>,
+  client: PoolClient,
+  deps: RouterDeps,
   events: readonly ClaimedEvent[],
 ): Promise<RoutedDelivery[]> {
   if (events.length === 0) return [];
@@ -220,7 +177,7 @@ export async function routeBatch(
     for (const r of rows) editsFor.set(r.id, r.part_request_id);
   }
 
-  const cols = { event: [] as string[], target: [] as string[], key: [] as string[], action: [] as string[], status: [] as string[], error: [] as (string | null)[], digest: [] as (string | null)[] };
+  const planned: NewDelivery[] = [];
   for (const e of events) {
     const routed: EventForRouting = {
       type: e.type,
@@ -241,28 +198,21 @@ export async function routeBatch(
                 actorName: e.actor_name,
                 payload: e.payload,
                 createdAt: e.created_at,
-              } as Parameters<NonNullable<RouterDeps['holdForDigest']>>[0],
+              } as OutboxEvent,
               t,
             )
           : null;
-      cols.event.push(e.id);
-      cols.target.push(t.target);
-      cols.key.push(t.targetKey);
-      cols.action.push(t.action);
-      cols.status.push(t.skipReason ? 'skipped' : hold ? 'held' : 'pending');
-      cols.error.push(t.skipReason ?? null);
-      cols.digest.push(hold ?? null);
+      planned.push({
+        eventId: e.id,
+        target: t.target,
+        targetKey: t.targetKey,
+        action: t.action,
+        status: t.skipReason ? 'skipped' : hold ? 'held' : 'pending',
+        lastError: t.skipReason ?? null,
+        digestKey: hold ?? null,
+      });
     }
   }
-  const { rows } =
-    cols.event.length === 0
-      ? { rows: [] as { id: string; target: string; action: string; event_id: string; status: string }[] }
-      : await client.query<{ id: string; target: string; action: string; event_id: string; status: string }>(
-          `INSERT INTO deliveries (event_id, target, target_key, action, status, last_error, digest_key)
-           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::"DeliveryStatus"[], $6::text[], $7::text[])
-           ON CONFLICT (event_id, target, target_key) DO NOTHING
-           RETURNING id, target, action, event_id, status`,
-          [cols.event, cols.target, cols.key, cols.action, cols.status, cols.error, cols.digest],
-        );
-  return rows.filter((r) => r.status === 'pending').map((r) => ({ id: r.id, target: r.target, action: r.action, eventId: r.event_id }));
+  const rows = await ledger.create(client, planned);
+  return rows.filter((r) => r.status === 'pending').map((r) => ({ id: r.id, target: r.target, action: r.action, eventId: r.eventId }));
 }

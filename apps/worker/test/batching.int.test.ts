@@ -68,4 +68,7 @@ it('packs a burst into few messages, in order, each event mapped to its embed', 
   expect(after.edited_timestamp).toBeTruthy();
   expect(embedsOf(after)).toHaveLength(before);
   expect(JSON.stringify(embedsOf(after)[batched.embedIndex!])).toMatch(/[Cc]losed/);
+  // The edit keeps one link button per record (an edit replaces the components too).
+  const afterUrls = ((after.components ?? []) as { components: { url?: string }[] }[]).flatMap((row) => row.components.map((c) => c.url));
+  expect(afterUrls).toEqual(embedsOf(after).map((e) => e.url));
 }, 60_000);

@@ -9,7 +9,9 @@ import { startSimulator, type SimOptions, type Simulator } from '@flipfix/discor
 import { createLogger } from '@flipfix/logger';
 import { deletePrefix } from '@flipfix/queue';
 
-export { waitFor } from '@flipfix/testing';
+import { waitFor } from '@flipfix/testing';
+
+export { waitFor };
 import { startWorker, type RunningWorker, type WorkerOptions } from '../src/worker';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -86,6 +88,17 @@ export function deliveriesOf(db: Db, where: { type?: string; entityId?: number }
     include: { event: true },
     orderBy: { createdAt: 'asc' },
   });
+}
+
+/** Waits until the ledger rows of a record's event are all finished (none pending or sending); returns them. */
+export function settledDeliveries(db: Db, type: string, entityId: number) {
+  return waitFor(
+    async () => {
+      const rows = await deliveriesOf(db, { type, entityId });
+      return rows.length > 0 && rows.every((r) => r.status !== 'pending' && r.status !== 'sending') ? rows : undefined;
+    },
+    { what: `${type} #${entityId} settled` },
+  );
 }
 
 /** A stored simulator message's embeds, typed as Discord's. */

@@ -12,7 +12,7 @@ import {
   setProblemReportStatus,
   updateSettings,
 } from '@flipfix/db';
-import { BASE_URL, deliveriesOf, embedsOf, NO_RATE_LIMITS, startStack, waitFor, type Stack } from './harness';
+import { BASE_URL, embedsOf, NO_RATE_LIMITS, startStack, waitFor, settledDeliveries, type Stack } from './harness';
 
 let stack: Stack;
 let machineId: number;
@@ -29,15 +29,7 @@ beforeEach(() => {
 });
 
 const messagesIn = (channelId = stack.sim.channelId) => stack.sim.messages(channelId);
-async function deliveredFor(type: string, entityId: number) {
-  return waitFor(
-    async () => {
-      const rows = await deliveriesOf(stack.db, { type, entityId });
-      return rows.length > 0 && rows.every((r) => r.status !== 'pending' && r.status !== 'sending') ? rows : undefined;
-    },
-    { what: `${type} #${entityId} settled` },
-  );
-}
+const deliveredFor = (type: string, entityId: number) => settledDeliveries(stack.db, type, entityId);
 function messageById(id: string | null, channelId = stack.sim.channelId) {
   return messagesIn(channelId).find((m) => m.id === id);
 }

@@ -22,30 +22,24 @@
  */
 import { createHash } from 'node:crypto';
 import type { REST } from '@discordjs/rest';
-import { DelayedError, type Job, Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { loadPostSubject, type NotifySettings, type OutboxEvent, type PrismaClient } from '@flipfix/db';
+import { DelayedError, type Job, Queue, Worker, type WorkerOptions } from 'bullmq';
+import { type Db, ledger, loadPostSubject, type NotifySettings, type OutboxEvent } from '@flipfix/db';
 import { classifyDiscordError, type DigestItem, formatDigest, nonceFor, postMessage } from '@flipfix/discord';
+import { attemptOf, type DeliveryMetrics, finishJob, handleFailure, type RateLimiter } from '@flipfix/engine';
 import type { EntityType, EventType } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
-import { deliveryJobId, ensureJob, JOBS, type RetryPolicy } from '@flipfix/queue';
+import { deliveryJobId, enqueue, JOBS, parseJob, QUEUES, type RetryPolicy } from '@flipfix/queue';
 
-/** The digest flush queue (not in the shared catalog: only this package uses it). */
-export const DIGEST_QUEUE = 'digests';
-const FLUSH_JOB = 'flush-digest';
-
-/** The slice of the worker's shared rate limiter a digest post needs. */
-export interface DigestRateLimiter {
-  reserve(scope: string): Promise<number>;
-  block(scope: string, retryAfterMs: number): Promise<void>;
-}
+/** The digest flush queue. */
+export const DIGEST_QUEUE = QUEUES.digests;
 
 export interface DigestsOptions {
-  prisma: PrismaClient;
-  redis: Redis;
-  prefix: string;
+  db: Db;
+  /** BullMQ options of the flush worker (connection, prefix, locks). */
+  queueWorkerOptions: WorkerOptions;
   rest: REST;
-  limiter: DigestRateLimiter;
+  limiter: Pick<RateLimiter, 'reserve' | 'block'>;
+  metrics?: DeliveryMetrics | undefined;
   settings: () => NotifySettings;
   baseUrl: string;
   log: Logger;
@@ -96,16 +90,12 @@ export class Digests {
 
   constructor(options: DigestsOptions) {
     this.#o = options;
-    this.queue = new Queue(DIGEST_QUEUE, { connection: options.redis, prefix: options.prefix });
-    this.worker = new Worker(
-      DIGEST_QUEUE,
-      async (job, token) => {
-        const key = (job.data as { key?: unknown }).key;
-        if (typeof key !== 'string' || key === '') return 'empty';
-        return this.flush(key, job, token);
-      },
-      { connection: options.redis, prefix: options.prefix, concurrency: options.concurrency ?? 5 },
-    );
+    const { connection, prefix } = options.queueWorkerOptions;
+    this.queue = new Queue(DIGEST_QUEUE, { connection, ...(prefix ? { prefix } : {}) });
+    this.worker = new Worker(DIGEST_QUEUE, (job, token) => this.flush(parseJob(JOBS.flushDigest, job).key, job, token), {
+      ...options.queueWorkerOptions,
+      concurrency: options.concurrency ?? 5,
+    });
     this.worker.on('error', (err) => options.log.error({ err, queue: DIGEST_QUEUE }, 'queue worker error'));
   }
 
@@ -142,18 +132,16 @@ export class Digests {
   }
 
   async #schedule(key: string, delayMs: number): Promise<boolean> {
-    return ensureJob(this.queue, flushJobId(key), FLUSH_JOB, { key }, {
-      delay: Math.max(0, Math.ceil(delayMs)),
-      attempts: this.#o.retry.attempts,
-      backoff: { type: 'exponential', delay: this.#o.retry.backoffMs, jitter: this.#o.retry.jitter },
-      removeOnComplete: true,
-      removeOnFail: { count: 1000 },
+    const added = await enqueue(this.queue, JOBS.flushDigest, [{ data: { key }, jobId: flushJobId(key), delayMs: Math.max(0, delayMs) }], {
+      retry: this.#o.retry,
+      ifAbsent: true,
     });
+    return added > 0;
   }
 
   /** Makes sure every key with held posts has a flush job, due when its window closes. */
   async sweep(): Promise<number> {
-    const groups = await this.#o.prisma.delivery.groupBy({
+    const groups = await this.#o.db.prisma.delivery.groupBy({
       by: ['digestKey'],
       where: { status: 'held', digestKey: { not: null } },
       _min: { createdAt: true },
@@ -175,7 +163,8 @@ export class Digests {
    * moves the job to the due time). Safe to repeat: see the module comment.
    */
   async flush(key: string, job?: Job, token?: string): Promise<FlushOutcome> {
-    const prisma = this.#o.prisma;
+    const prisma = this.#o.db.prisma;
+    const pool = this.#o.db.pool;
     // A batch claimed by an interrupted flush goes out first, exactly as it was claimed.
     let claimed = await prisma.delivery.findFirst({
       where: { digestKey: key, status: 'held', digestBatch: { not: null } },
@@ -197,10 +186,11 @@ export class Digests {
         await job.moveToDelayed(due, token);
         throw new DelayedError();
       }
-      await prisma.delivery.updateMany({
-        where: { id: { in: waiting.map((w) => w.id) }, status: 'held', digestBatch: null },
-        data: { digestBatch: first.id },
-      });
+      await ledger.claimDigest(
+        pool,
+        waiting.map((w) => w.id),
+        first.id,
+      );
       claimed = { digestBatch: first.id };
     }
     const batchId = claimed.digestBatch!;
@@ -215,11 +205,8 @@ export class Digests {
 
     if (members.length === 1) {
       // Nothing to summarize: the post goes out as itself (with its thread, reactions and buttons).
-      await prisma.delivery.update({ where: { id: only.id }, data: { status: 'pending', digestKey: null, digestBatch: null } });
-      await this.#o.botQueue.add(JOBS.deliver.name, { deliveryId: only.id, eventId: only.eventId }, {
-        ...JOBS.deliver.options(this.#o.retry),
-        jobId: deliveryJobId(only.id),
-      });
+      await ledger.release(pool, [only.id]);
+      await enqueue(this.#o.botQueue, JOBS.deliverBot, [{ data: { deliveryIds: [only.id] }, jobId: deliveryJobId(only.id) }], { retry: this.#o.retry });
       log.info({ deliveryId: only.id }, 'digest of one post released as a normal post');
       return 'released';
     }
@@ -230,7 +217,7 @@ export class Digests {
       const e = d.event;
       const subject = await loadPostSubject(prisma, { type: e.type as EventType, entityType: e.entityType as EntityType, entityId: e.entityId }, this.#o.baseUrl);
       if (subject === null) {
-        await prisma.delivery.update({ where: { id: d.id }, data: { status: 'skipped', lastError: 'the record no longer exists' } });
+        await ledger.skipped(pool, [d.id], 'the record no longer exists');
         continue;
       }
       items.push({ subject, eventType: e.type as EventType });
@@ -252,46 +239,25 @@ export class Digests {
       await job.moveToDelayed(Date.now() + waitMs, token);
       throw new DelayedError();
     }
-    await prisma.delivery.updateMany({ where: { id: { in: included } }, data: { attempts: { increment: 1 } } });
-    await prisma.delivery.updateMany({ where: { id: { in: included }, firstAttemptAt: null }, data: { firstAttemptAt: new Date() } });
+    await ledger.countDigestAttempt(pool, included);
 
     let messageId: string;
     try {
       messageId = (await postMessage(this.#o.rest, channelId, body, { nonce: nonceFor(`digest:${batchId}`) })).id;
     } catch (err) {
-      const c = classifyDiscordError(err);
-      if (c.kind === 'rate_limited') {
-        await this.#o.limiter.block(c.global ? 'global' : channelId, c.retryAfterMs);
-        if (!job) throw err;
-        await job.moveToDelayed(Date.now() + Math.ceil(c.retryAfterMs), token);
-        throw new DelayedError();
-      }
-      if (c.kind === 'permanent') {
-        await prisma.delivery.updateMany({
-          where: { id: { in: included } },
-          data: { status: 'failed', lastError: c.reason, errorClass: `permanent:${c.target}` },
-        });
-        log.error({ reason: c.reason, code: c.code }, 'digest failed permanently');
-        return 'failed';
-      }
-      await prisma.delivery.updateMany({ where: { id: { in: included } }, data: { lastError: c.reason, errorClass: 'transient' } });
-      log.warn({ reason: c.reason }, 'digest post failed; will retry');
-      throw err;
+      // The one decision every path takes; held rows stay held until it is posted or given up.
+      const position = job ? attemptOf(job) : { attempt: 1, maxAttempts: this.#o.retry.attempts };
+      const applyDeps = { db: pool, limiter: this.#o.limiter, metrics: this.#o.metrics, log, target: 'bot' as const };
+      const decision = await handleFailure(applyDeps, classifyDiscordError(err), position, included, channelId);
+      if (!job) throw err;
+      await finishJob(job, token, decision.job, decision.ledger.reason);
+      return 'failed';
     }
-    await prisma.delivery.updateMany({
-      where: { id: { in: included } },
-      data: {
-        status: 'delivered',
-        discordChannelId: channelId,
-        discordMessageId: messageId,
-        // The digest is one embed: every event in it is at index 0.
-        embedIndex: 0,
-        payload: body as object,
-        lastError: null,
-        errorClass: null,
-        deliveredAt: new Date(),
-      },
-    });
+    await ledger.delivered(
+      pool,
+      // The digest is one embed: every event in it is at index 0.
+      included.map((id) => ({ id, channelId, messageId, embedIndex: 0, batchId: null, payload: body })),
+    );
     log.info({ channelId, messageId, events: included.length }, 'posted digest to discord');
     return 'posted';
   }

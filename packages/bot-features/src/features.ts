@@ -5,35 +5,14 @@
  */
 import type { REST } from '@discordjs/rest';
 import type { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { Db, NotifySettings, OutboxEvent } from '@flipfix/db';
+import type { OutboxEvent } from '@flipfix/db';
 import { createDiscordRest, onRateLimitHeaders } from '@flipfix/discord';
-import type { EventType, PostSubject } from '@flipfix/events';
-import type { Logger } from '@flipfix/logger';
-import { openQueue, QUEUES, type RetryPolicy } from '@flipfix/queue';
-import { type DigestRateLimiter, Digests } from './digest';
+import type { AfterPostContext, PlannedPost, WorkerContext, WorkerExtension } from '@flipfix/engine';
+import type { PostSubject } from '@flipfix/events';
+import { openQueue, QUEUES } from '@flipfix/queue';
+import { Digests } from './digest';
 import { addConfiguredReactions } from './reactions';
 import { Threads } from './threads';
-
-/**
- * What the features need from the worker: the fields of its `WorkerContext`
- * that are used, typed structurally so this package does not depend on the worker.
- */
-export interface BotFeaturesContext {
-  db: Db;
-  redis: Redis;
-  settings: { readonly current: NotifySettings };
-  limiter: DigestRateLimiter & {
-    observe(scope: string, observed: { limit: number; remaining: number; resetAfterMs: number }): Promise<void>;
-  };
-  log: Logger;
-  prefix: string;
-  retry: RetryPolicy;
-  options: {
-    baseUrl: string;
-    discord: { token: string; apiUrl: string; timeoutMs?: number | undefined };
-  };
-}
 
 /** Options of {@link createBotFeatures}. */
 export interface BotFeaturesOptions {
@@ -45,20 +24,11 @@ export interface BotFeaturesOptions {
   rest?: REST;
 }
 
-/** What a post-delivery hook receives (the worker's `AfterPostContext`). */
-export interface AfterPostInput {
-  deliveryId: string;
-  eventType: EventType;
-  subject: PostSubject;
-  channelId: string;
-  messageId: string;
-}
-
 /** The extension hooks plus handles for tests. */
-export interface BotFeatures {
-  afterPost(p: AfterPostInput): Promise<void>;
+export interface BotFeatures extends WorkerExtension {
+  afterPost(p: AfterPostContext): Promise<void>;
   resolveChannel(subject: PostSubject, channelId: string): Promise<string>;
-  holdForDigest(event: OutboxEvent, target: { targetKey: string }): Promise<string | null>;
+  holdForDigest(event: OutboxEvent, target: PlannedPost): Promise<string | null>;
   workers: Worker[];
   close(): Promise<void>;
   digests: Digests;
@@ -70,7 +40,7 @@ export interface BotFeatures {
  * Starts the digest flush worker and its sweep; `close()` stops them
  * without flushing (held posts wait in Postgres for the next process).
  */
-export function createBotFeatures(ctx: BotFeaturesContext, options: BotFeaturesOptions = {}): BotFeatures {
+export function createBotFeatures(ctx: WorkerContext, options: BotFeaturesOptions = {}): BotFeatures {
   const settings = () => ctx.settings.current;
   const rest =
     options.rest ??
@@ -82,15 +52,16 @@ export function createBotFeatures(ctx: BotFeaturesContext, options: BotFeaturesO
       void ctx.limiter.observe(info.majorParameter, observed).catch(() => undefined);
     }
   });
+  const stopCounting = ctx.watchInvalidRequests(rest);
   const log = ctx.log.child({ module: 'bot-features' });
   const threads = new Threads({ prisma: ctx.db.prisma, rest, baseUrl: ctx.options.baseUrl, settings, log });
   const botQueue: Queue = openQueue(QUEUES.bot, ctx.redis, ctx.prefix);
   const digests = new Digests({
-    prisma: ctx.db.prisma,
-    redis: ctx.redis,
-    prefix: ctx.prefix,
+    db: ctx.db,
+    queueWorkerOptions: ctx.queueWorkerOptions,
     rest,
     limiter: ctx.limiter,
+    metrics: ctx.metrics,
     settings,
     baseUrl: ctx.options.baseUrl,
     log,
@@ -115,6 +86,7 @@ export function createBotFeatures(ctx: BotFeaturesContext, options: BotFeaturesO
       await digests.close();
       await botQueue.close();
       stopObserving();
+      stopCounting();
     },
     digests,
     threads,

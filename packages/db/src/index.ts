@@ -66,3 +66,15 @@ export {
   ProblemReportStatus,
   ProblemType,
 } from './generated/prisma/enums.ts';
+export {
+  LEDGER_STATUSES,
+  TRANSITIONS,
+  ledger,
+  nonceKeyOf,
+  type CreatedDelivery,
+  type DeliveredRow,
+  type LedgerStatus,
+  type NewDelivery,
+  type Queryable,
+  type TransitionName,
+} from './ledger.ts';

@@ -27,9 +27,10 @@ function isLinkButton(component: unknown): component is APIButtonComponent & { u
 /**
  * One link button per packed post that had one, labelled with the record it
  * opens (its title and footer, e.g. "⚠️ EBD · Problem report #12"), in rows of
- * five, at most 25.
+ * five, at most 25: the components of a packed message (on posting, and on
+ * every edit of it, which replaces them).
  */
-function linkButtonRows(bodies: readonly RESTPostAPIChannelMessageJSONBody[]): APIActionRowComponent<APIButtonComponent>[] {
+export function packedLinkButtons(bodies: readonly RESTPostAPIChannelMessageJSONBody[]): APIActionRowComponent<APIButtonComponent>[] {
   const buttons: APIButtonComponent[] = [];
   for (const body of bodies) {
     const link = (body.components ?? []).flatMap((row): readonly unknown[] => ('components' in row ? row.components : [])).find(isLinkButton);
@@ -79,7 +80,7 @@ function mergeBodies(bodies: RESTPostAPIChannelMessageJSONBody[]): RESTPostAPICh
   // Only role mentions are ever sent as content; keep each once.
   const contents = [...new Set(bodies.map((b) => b.content ?? '').filter((c) => c !== ''))];
   const body: RESTPostAPIChannelMessageJSONBody = { embeds };
-  const rows = linkButtonRows(bodies);
+  const rows = packedLinkButtons(bodies);
   if (rows.length > 0) body.components = rows;
   const content = contents.join(' ');
   if (content !== '' && content.length <= DISCORD_LIMITS.content) body.content = content;

@@ -146,6 +146,8 @@ function fromApiError(err: DiscordAPIError): DiscordFailure {
       return { ...base, kind: 'permanent', target: 'channel', reason: `${where(route)} is not a text channel (50008)` };
     case 50083:
       return { ...base, kind: 'permanent', target: 'channel', reason: `the thread in ${where(route)} is archived (50083)` };
+    case 30046:
+      return { ...base, kind: 'permanent', target: 'message', reason: 'Discord refuses more edits to this message, older than an hour (30046)' };
     case 160004:
       return { ...base, kind: 'permanent', target: 'message', reason: 'a thread was already created for this message (160004)' };
     case 50035:

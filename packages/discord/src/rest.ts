@@ -121,6 +121,14 @@ export async function editMessage(
   return (await rest.patch(route, { body })) as APIMessage;
 }
 
+/**
+ * `PATCH /channels/{id}` `{archived: false}`: reopens an archived thread, so
+ * a message in it can be edited again (Discord answers 50083 until then).
+ */
+export async function unarchiveThread(rest: REST, threadId: string): Promise<void> {
+  await rest.patch(Routes.channel(snowflake(threadId, 'threadId')), { body: { archived: false } });
+}
+
 /** `POST /channels/{id}/messages/{id}/threads`: a public thread on a post. */
 export async function startThread(
   rest: REST,

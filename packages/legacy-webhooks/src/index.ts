@@ -27,9 +27,6 @@ export {
   type WebhookDeliveryOutcome,
   type WebhookExtension,
   type WebhookExtensionOptions,
-  type WebhookMetrics,
-  type WebhookRateLimiter,
-  type WebhookWorkerContext,
 } from './delivery';
 export { createWebhookAdminRouter, type WebhookAdminDeps } from './admin-router';
 export { comparePayloads, rolloutReport, type ParityMismatch, type RolloutReport, type RolloutReportOptions, type SideStatus } from './parity';

@@ -37,13 +37,21 @@ describe('comparePayloads', () => {
     expect(comparePayloads(json(bot), json(hook))).toEqual(['embeds.length', 'embeds[0].description']);
   });
 
-  it('finds the event inside a batched bot message by its embed index', () => {
+  it('finds the event inside a batched bot message by its record link', () => {
     const other = formatPost({ ...subject, id: 8, url: 'https://flipfix.test/problem-reports/8', photoUrls: [] }, { ...opts, mode: 'bot' });
     const own = formatPost(subject, { ...opts, mode: 'bot' });
     const batch = { ...own, embeds: [...(other.embeds ?? []), ...(own.embeds ?? [])] };
     const hook = formatPost(subject, { ...opts, mode: 'webhook' });
     expect(comparePayloads(json(batch), json(hook), { botEmbedIndex: 1 })).toEqual([]);
-    expect(comparePayloads(json(batch), json(hook), { botEmbedIndex: 0 })).not.toEqual([]);
+    // A message that does not hold the record is a difference.
+    expect(comparePayloads(json(other), json(hook))).not.toEqual([]);
+  });
+
+  it('packing is not a difference: a packed row stores its own part, with its index in the message', () => {
+    // What a flood batch member's ledger row holds: its own body, and embed index 3 of the packed message.
+    const own = formatPost(subject, { ...opts, mode: 'bot' });
+    const hook = formatPost(subject, { ...opts, mode: 'webhook' });
+    expect(comparePayloads(json(own), json(hook), { botEmbedIndex: 3 })).toEqual([]);
   });
 
   it('a missing payload is a difference, not a match', () => {

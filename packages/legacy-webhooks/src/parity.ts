@@ -155,17 +155,23 @@ function isObject(value: unknown): value is JsonObject {
 }
 
 /**
- * The embeds that belong to one event in a message: the one at `index` and
- * the gallery embeds after it (they share its `url`). A bot post that batched
- * several events into one message holds other events' embeds too.
+ * The embeds that belong to one record in a message: its titled embed, found
+ * by the record's link (`url`), and the gallery embeds after it (they share
+ * its `url`). How the bot packed records into messages is its own business:
+ * a flood batch holds other records' embeds too, and the row's stored body
+ * may be the record's own part of it. Without a link to look for, the embed
+ * at `index` is used.
  */
-function eventEmbeds(body: JsonObject, index: number): Json[] {
+function eventEmbeds(body: JsonObject, index: number, link?: Json): Json[] {
   const embeds = Array.isArray(body.embeds) ? body.embeds : [];
-  const first = embeds[index];
+  const found = link === undefined ? -1 : embeds.findIndex((e) => isObject(e) && e.url === link && 'title' in e);
+  // Not found: the index in the message, or the body's first embed when the body is the record's own part.
+  const start = found >= 0 ? found : embeds[index] !== undefined ? index : 0;
+  const first = embeds[start];
   if (first === undefined) return [];
   const url = isObject(first) ? first.url : undefined;
   const out: Json[] = [first];
-  for (const e of embeds.slice(index + 1)) {
+  for (const e of embeds.slice(start + 1)) {
     if (!isObject(e) || url === undefined || e.url !== url || 'title' in e) break;
     out.push(e);
   }
@@ -200,16 +206,18 @@ function diffPaths(a: Json | undefined, b: Json | undefined, path: string, out: 
 }
 
 /**
- * Where a bot post and a webhook post of the same event differ, ignoring
- * components, nonce / enforce_nonce and role mentions; `[]` when they are
- * equivalent. A missing payload is itself a difference.
+ * Where a bot post and a webhook post of the same event differ in what they
+ * say about the event's record, ignoring components, nonce / enforce_nonce,
+ * role mentions and how the bot packed records into messages; `[]` when they
+ * are equivalent. A missing payload is itself a difference.
  */
 export function comparePayloads(bot: unknown, webhook: unknown, options: { botEmbedIndex?: number } = {}): string[] {
   if (!isObject(bot)) return ['bot payload missing'];
   if (!isObject(webhook)) return ['webhook payload missing'];
   const out: string[] = [];
-  const botEmbeds = eventEmbeds(bot, options.botEmbedIndex ?? 0);
   const hookEmbeds = eventEmbeds(webhook, 0);
+  const first = hookEmbeds[0];
+  const botEmbeds = eventEmbeds(bot, options.botEmbedIndex ?? 0, isObject(first) ? first.url : undefined);
   if (botEmbeds.length === 0 && hookEmbeds.length === 0) out.push('embeds missing');
   diffPaths(botEmbeds, hookEmbeds, 'embeds', out);
   if (contentOf(bot) !== contentOf(webhook)) out.push('content');

@@ -4,51 +4,59 @@
  * shows the job dashboard).
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { type JobsOptions, Queue, type QueueOptions } from 'bullmq';
+import { type JobsOptions, Queue, type QueueOptions, UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
-import { EventTypeSchema } from '@flipfix/events';
 
 /** Queue names. One queue per stage so each has its own concurrency and dashboard row. */
 export const QUEUES = {
-  /** Outbox events, published by the relay; consumed by the router. */
-  events: 'events',
   /**
-   * Bot posts and edits with the bot token: `deliver-many` jobs for new posts
-   * (the fast lane) and one `deliver` job per (event, bot channel) for the rest.
+   * Bot posts and edits with the bot token: `deliver` jobs of 1..N ledger
+   * rows (the relay puts each routed batch's new posts in jobs of up to
+   * DELIVERY_BATCH_MAX; edits, redeliveries and the reconciler's jobs carry one).
    */
   bot: 'bot-deliveries',
   /** One job per (event, webhook endpoint): the legacy path. */
   webhook: 'webhook-deliveries',
+  /** One delayed flush job per digest key (packages/bot-features). */
+  digests: 'digests',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 /** Default BullMQ key prefix; tests pass their own so they never share keys. */
 export const DEFAULT_PREFIX = 'flipfix';
 
-export const RouteEventJob = z.object({
-  eventId: z.uuid(),
-  type: EventTypeSchema,
-});
-export type RouteEventJob = z.infer<typeof RouteEventJob>;
-
-export const DeliveryJob = z.object({
-  deliveryId: z.uuid(),
-  eventId: z.uuid(),
-});
-export type DeliveryJob = z.infer<typeof DeliveryJob>;
-
-/** Most deliveries one `deliver-many` job carries. */
+/** Most new posts the relay puts in one bot `deliver` job. */
 export const DELIVERY_BATCH_MAX = 25;
+/**
+ * Most rows a bot `deliver` job may carry: a job keeps the rows still open
+ * after a run, which can include flood batch members it released.
+ */
+export const DELIVERY_JOB_MAX = 100;
 
 /**
- * Several new bot posts in one job (the fast lane): the relay adds one per
- * routed batch instead of one job per post. The processor posts what it can
- * right away and gives every other delivery in it a `deliver` job of its own.
+ * A bot delivery job: 1..N ledger rows. The processor posts what it can;
+ * whatever must wait (a rate limit, a backoff) stays in this job, which is
+ * updated to the rows still open and moved to delayed or retried: a post
+ * waits in its job and never crosses the queue twice.
  */
-export const DeliveryBatchJob = z.object({
-  deliveryIds: z.array(z.uuid()).min(1).max(DELIVERY_BATCH_MAX),
+export const BotDeliveryJob = z.object({
+  deliveryIds: z.array(z.uuid()).min(1).max(DELIVERY_JOB_MAX),
+  /** The rows had to wait for their channel: when their turn comes they lead flood batches. */
+  backlog: z.boolean().optional(),
 });
-export type DeliveryBatchJob = z.infer<typeof DeliveryBatchJob>;
+export type BotDeliveryJob = z.infer<typeof BotDeliveryJob>;
+
+/** A webhook delivery job: one ledger row. */
+export const WebhookDeliveryJob = z.object({
+  deliveryId: z.uuid(),
+});
+export type WebhookDeliveryJob = z.infer<typeof WebhookDeliveryJob>;
+
+/** A digest flush job: the digest key (channel + actor) whose held posts to send. */
+export const DigestFlushJob = z.object({
+  key: z.string().min(1),
+});
+export type DigestFlushJob = z.infer<typeof DigestFlushJob>;
 
 /** Retry policy for deliveries: exponential backoff with jitter, owned by BullMQ. */
 export interface RetryPolicy {
@@ -62,42 +70,80 @@ export interface RetryPolicy {
 /** About 8 attempts over about an hour: 28 s × (1 + 2 + … + 64) ≈ 59 min. */
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 28_000, jitter: 0.5 };
 
-/**
- * BullMQ options for a job retried under `retry` (exponential backoff with
- * jitter), the first retry after at most `maxFirstDelayMs`.
- */
-function retried(retry: RetryPolicy, maxFirstDelayMs = Number.POSITIVE_INFINITY): JobsOptions {
+/** BullMQ options for a job retried under `retry` (exponential backoff with jitter). */
+function retried(retry: RetryPolicy): JobsOptions {
   return {
     attempts: retry.attempts,
-    backoff: { type: 'exponential', delay: Math.min(retry.backoffMs, maxFirstDelayMs), jitter: retry.jitter },
+    backoff: { type: 'exponential', delay: retry.backoffMs, jitter: retry.jitter },
     removeOnComplete: { count: 1000, age: 3600 },
     removeOnFail: { count: 5000 },
   };
 }
 
-/** The job catalog: each job's name, payload schema and default options. */
+/** One entry of the job catalog. */
+export interface JobSpec<S extends z.ZodType = z.ZodType> {
+  queue: QueueName;
+  name: string;
+  schema: S;
+  options: (retry: RetryPolicy) => JobsOptions;
+}
+
+/** The job catalog: each job's queue, name, payload schema and default options. The only way jobs are added and read. */
 export const JOBS = {
-  routeEvent: {
-    queue: QUEUES.events,
-    name: 'route-event',
-    schema: RouteEventJob,
-    options: (retry: RetryPolicy): JobsOptions => retried(retry, 5_000),
+  deliverBot: { queue: QUEUES.bot, name: 'deliver', schema: BotDeliveryJob, options: retried },
+  deliverWebhook: { queue: QUEUES.webhook, name: 'deliver', schema: WebhookDeliveryJob, options: retried },
+  flushDigest: {
+    queue: QUEUES.digests,
+    name: 'flush-digest',
+    schema: DigestFlushJob,
+    options: (retry: RetryPolicy): JobsOptions => ({ ...retried(retry), removeOnComplete: true, removeOnFail: { count: 1000 } }),
   },
-  deliver: {
-    queue: QUEUES.bot,
-    name: 'deliver',
-    schema: DeliveryJob,
-    options: (retry: RetryPolicy): JobsOptions => retried(retry),
-  },
-  deliverMany: {
-    queue: QUEUES.bot,
-    name: 'deliver-many',
-    schema: DeliveryBatchJob,
-    // Only infrastructure errors (Postgres, Redis) fail this job: a failed
-    // post is handed to a job of its own with the full retry policy.
-    options: (retry: RetryPolicy): JobsOptions => retried(retry, 5_000),
-  },
-} as const;
+} as const satisfies Record<string, JobSpec>;
+
+/** One job to add: its payload, its id, and optionally a delay. */
+export interface JobToAdd<S extends z.ZodType> {
+  data: z.input<S>;
+  jobId: string;
+  delayMs?: number | undefined;
+}
+
+/**
+ * The one way to add jobs: validates each payload against the catalog,
+ * applies the catalog's options under `retry`, and adds them in one round
+ * trip. With `ifAbsent`, a job whose id is live (waiting, delayed, active)
+ * is left alone and a finished one is replaced (see {@link ensureJob}).
+ * Returns how many were added.
+ */
+export async function enqueue<S extends z.ZodType>(
+  queue: Queue,
+  spec: JobSpec<S>,
+  jobs: readonly JobToAdd<S>[],
+  options: { retry: RetryPolicy; ifAbsent?: boolean },
+): Promise<number> {
+  if (queue.name !== spec.queue) throw new Error(`job ${spec.name} belongs on ${spec.queue}, not ${queue.name}`);
+  const items = jobs.map((j) => ({
+    name: spec.name,
+    data: spec.schema.parse(j.data) as object,
+    opts: { ...spec.options(options.retry), jobId: j.jobId, ...(j.delayMs && j.delayMs > 0 ? { delay: Math.ceil(j.delayMs) } : {}) },
+  }));
+  if (items.length === 0) return 0;
+  if (!options.ifAbsent) {
+    await queue.addBulk(items);
+    return items.length;
+  }
+  let added = 0;
+  for (const item of items) if (await ensureJob(queue, item.opts.jobId, item.name, item.data, item.opts)) added++;
+  return added;
+}
+
+/** A job's payload as the catalog declares it, or an UnrecoverableError (a bad payload never succeeds on retry). */
+export function parseJob<S extends z.ZodType>(spec: JobSpec<S>, job: { name: string; data: unknown }): z.output<S> {
+  const parsed = spec.schema.safeParse(job.data);
+  if (job.name !== spec.name || !parsed.success) {
+    throw new UnrecoverableError(`invalid ${spec.name} job payload${parsed.success ? `: unexpected job name ${job.name}` : `: ${parsed.error.message}`}`);
+  }
+  return parsed.data;
+}
 
 export interface ConnectionOptions {
   redisUrl: string;
@@ -155,9 +201,9 @@ export function openQueue(name: QueueName, connection: Redis, prefix = DEFAULT_P
 /** All queues, for the dashboard and health checks. */
 export function openAllQueues(connection: Redis, prefix = DEFAULT_PREFIX): Record<keyof typeof QUEUES, Queue> {
   return {
-    events: openQueue(QUEUES.events, connection, prefix),
     bot: openQueue(QUEUES.bot, connection, prefix),
     webhook: openQueue(QUEUES.webhook, connection, prefix),
+    digests: openQueue(QUEUES.digests, connection, prefix),
   };
 }
 
@@ -168,20 +214,17 @@ export function openAllQueues(connection: Redis, prefix = DEFAULT_PREFIX): Recor
 export function deliveryJobId(deliveryId: string): string {
   return `d-${deliveryId}`;
 }
-/** A `deliver-many` job is named after its first delivery. */
+/** A bot job of several deliveries is named after its first one. */
 export function deliveryBatchJobId(firstDeliveryId: string): string {
   return `m-${firstDeliveryId}`;
-}
-export function eventJobId(eventId: string): string {
-  return `e-${eventId}`;
 }
 
 /**
  * Adds a job unless a live one (waiting, delayed, active) with that id exists.
  * A finished one under the same id is removed first: BullMQ would otherwise
- * ignore the add. Used by the reconciler and by redelivery. Returns whether it added.
+ * ignore the add. Returns whether it added.
  */
-export async function ensureJob(queue: Queue, jobId: string, name: string, data: object, opts: JobsOptions): Promise<boolean> {
+async function ensureJob(queue: Queue, jobId: string, name: string, data: object, opts: JobsOptions): Promise<boolean> {
   const existing = await queue.getJob(jobId);
   if (existing) {
     const state = await existing.getState();

@@ -287,7 +287,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
       '/admin',
       html`<h1>Overview</h1>
 <div class="card"><p><strong>Delivery mode:</strong> ${badge(settings.deliveryMode)} — ${MODE_NOTES[settings.deliveryMode]}</p>
-<p><strong>Health:</strong> ${report.status === 'ok' ? html`${badge('ok')} everything answers.` : html`${badge('down')} ${report.reasons.join('; ')}`} <a href="/admin/health">Details</a></p></div>
+<p><strong>Health:</strong> ${report.status === 'ok' ? html`${badge('ok')} everything answers.` : html`${badge(report.status)} ${report.reasons.join('; ')}`} <a href="/admin/health">Details</a></p></div>
 <h2>Deliveries in the last 24 hours</h2>
 <div class="stats">${DELIVERY_STATUSES.map((s) => html`<div class="stat"><b>${byStatus(s)}</b>${s}</div>`)}</div>
 <p class="muted">Bot: ${byStatus('delivered', 'bot')} delivered, ${byStatus('failed', 'bot')} failed · Webhooks: ${byStatus('delivered', 'webhook')} delivered, ${byStatus('failed', 'webhook')} failed</p>
@@ -622,8 +622,8 @@ function line(name: string, check: { ok: boolean; message: string; latencyMs?: n
 function healthBody(report: HealthReport, names: TargetNames): Html {
   const { checks } = report;
   const depths = Object.entries(checks.queues.depths);
-  return html`<h1>Health ${badge(report.status === 'ok' ? 'ok' : 'down')}</h1>
-${report.status === 'ok' ? html`<p class="notice ok">Everything answers.</p>` : html`<div class="notice error"><strong>Needs attention:</strong><ul>${report.reasons.map((r) => html`<li>${r}</li>`)}</ul></div>`}
+  return html`<h1>Health ${badge(report.status)}</h1>
+${report.status === 'ok' ? html`<p class="notice ok">Everything answers.</p>` : html`<div class="notice ${report.status === 'down' ? 'error' : 'warn'}"><strong>${report.status === 'down' ? 'Nothing can be delivered:' : 'Delivering, but needs attention:'}</strong><ul>${report.reasons.map((r) => html`<li>${r}</li>`)}</ul></div>`}
 <div class="card"><ul class="list">
 ${line('Postgres', checks.postgres)}${line('Redis', checks.redis)}${line('Queues', checks.queues)}
 ${checks.discord ? html`${line('Discord token', checks.discord.token)}${line('Default channel', checks.discord.channel)}${line('Recent deliveries', checks.discord.recentFailures)}` : html`<li class="muted">Discord checks are off (no bot client in this process).</li>`}

@@ -4,9 +4,9 @@
  * re-enqueues its job, so the worker treats it like a fresh attempt.
  */
 import type { Queue } from 'bullmq';
-import { AppError, type Db, NotFoundError, type Prisma } from '@flipfix/db';
+import { AppError, type Db, ledger, NotFoundError, type Prisma } from '@flipfix/db';
 import { EVENT_TYPES } from '@flipfix/events';
-import { DEFAULT_RETRY, deliveryJobId, ensureJob, JOBS, type QUEUES, type RetryPolicy } from '@flipfix/queue';
+import { DEFAULT_RETRY, deliveryJobId, enqueue, JOBS, type QUEUES, type RetryPolicy } from '@flipfix/queue';
 import { z } from '@flipfix/config';
 
 /** Ledger statuses; `held` is a bot post waiting in a digest (packages/bot-features). */
@@ -136,8 +136,10 @@ export interface RedeliverDeps {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Puts one delivery back to `pending` and enqueues it again. A delivered one
- * is a `conflict` unless `force` (posting it again makes a second message).
+ * Puts one delivery back to `pending` (the ledger's `redeliver` transition)
+ * and gives it a job again. A delivered one is a `conflict` unless `force`:
+ * then it is posted again as a new message, under a new nonce (Discord
+ * answers a nonce it has seen with the message it already created).
  */
 export async function redeliver(deps: RedeliverDeps, deliveryId: string, options: { force?: boolean; actor?: string } = {}) {
   if (!UUID.test(deliveryId)) throw new NotFoundError('Delivery', deliveryId.slice(0, 40));
@@ -149,22 +151,17 @@ export async function redeliver(deps: RedeliverDeps, deliveryId: string, options
   if (delivery.status === 'delivered' && !options.force) {
     throw new AppError('conflict', 'This delivery was already delivered; redeliver with force=true to post it again');
   }
-  const queue = delivery.target === 'webhook' ? deps.queues.webhook : deps.queues.bot;
   const previous = delivery.lastError ? ` (was ${delivery.status}: ${delivery.lastError})` : ` (was ${delivery.status})`;
-  const note = `redelivery requested by ${options.actor ?? 'admin'} at ${new Date().toISOString()}${previous}`.slice(0, 1000);
-  const updated = await deps.db.prisma.delivery.update({
-    where: { id: deliveryId },
-    // Out of any batch: it is sent on its own now.
-    data: { status: 'pending', lastError: note, errorClass: null, batchId: null },
-  });
-  const enqueued = await ensureJob(
-    queue,
-    deliveryJobId(deliveryId),
-    JOBS.deliver.name,
-    { deliveryId, eventId: delivery.eventId, redeliver: true },
-    JOBS.deliver.options(deps.retry ?? DEFAULT_RETRY),
-  );
-  return { id: updated.id, status: updated.status, target: updated.target, enqueued };
+  const note = `redelivery requested by ${options.actor ?? 'admin'} at ${new Date().toISOString()}${previous}`;
+  const moved = await ledger.redeliver(deps.db.pool, deliveryId, note, { force: options.force === true });
+  if (moved.length === 0) throw new AppError('conflict', `This delivery is ${delivery.status} right now; redeliver it once it has finished`);
+  const retry = { retry: deps.retry ?? DEFAULT_RETRY, ifAbsent: true };
+  const jobId = deliveryJobId(deliveryId);
+  const enqueued =
+    delivery.target === 'webhook'
+      ? await enqueue(deps.queues.webhook, JOBS.deliverWebhook, [{ data: { deliveryId }, jobId }], retry)
+      : await enqueue(deps.queues.bot, JOBS.deliverBot, [{ data: { deliveryIds: [deliveryId] }, jobId }], retry);
+  return { id: deliveryId, status: 'pending' as const, target: delivery.target, enqueued: enqueued > 0 };
 }
 
 /** Redelivers every failed delivery (optionally of one target), up to `limit`. */

@@ -112,7 +112,7 @@ textarea{min-height:6rem}
 .check{display:flex;gap:.5rem;align-items:center;font-weight:400}
 button,.button{display:inline-block;margin-top:.75rem;padding:.5rem .9rem;border:0;border-radius:.35rem;background:var(--accent);color:#fff;font:inherit;cursor:pointer;text-decoration:none}
 button.secondary{background:#e4e7ec;color:var(--fg)}button.small{margin:0;padding:.25rem .6rem;font-size:.85rem}
-.notice{padding:.6rem .8rem;border-radius:.35rem}.notice.ok{background:#ecfdf3;color:var(--ok)}.notice.error{background:#fef3f2;color:var(--bad)}
+.notice{padding:.6rem .8rem;border-radius:.35rem}.notice.ok{background:#ecfdf3;color:var(--ok)}.notice.error{background:#fef3f2;color:var(--bad)}.notice.warn{background:#fffaeb;color:var(--warn)}
 .table-wrap{overflow-x:auto}
 table{border-collapse:collapse;width:100%;background:var(--card);font-size:.92rem}
 th,td{text-align:left;padding:.45rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}

@@ -1,8 +1,8 @@
 /**
- * The fast lane (`deliver-many` jobs) on real Postgres, Redis, BullMQ and the
- * simulator: one job per relay batch, no second message when a job runs
- * again after it was cut off, and deleted records skipped without holding
- * up the rest.
+ * The bot delivery path on real Postgres, Redis, BullMQ and the simulator:
+ * one job per relay batch of up to 25 posts, no second message when a job
+ * runs again after it was cut off, and deleted records skipped without
+ * holding up the rest.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogEntry, createMachine, loadPostSubject } from '@flipfix/db';
@@ -36,7 +36,7 @@ async function settled(entityIds: number[]) {
   );
 }
 
-describe('fast lane', () => {
+describe('bot delivery path', () => {
   it('carries a batch committed together in jobs of up to 25 posts, each posted once', async () => {
     const { rows } = await stack.db.pool.query<{ id: number }>(
       `INSERT INTO log_entries (machine_id, text, maintainer_names, created_at)
@@ -50,10 +50,10 @@ describe('fast lane', () => {
 
     const mine = new Set(ledger.map((d) => d.id));
     const jobs = await stack.worker.queues.bot.getJobs(['completed', 'failed', 'waiting', 'delayed', 'active']);
-    const lane = jobs.filter((j) => j.name === JOBS.deliverMany.name && (j.data.deliveryIds as string[]).some((id) => mine.has(id)));
-    expect(lane.map((j) => (j.data.deliveryIds as string[]).length).sort((a, b) => a - b)).toEqual([10, 25, 25]);
-    expect(lane.reduce((n, j) => n + (j.returnvalue as { delivered: number }).delivered, 0)).toBe(60);
-    expect(jobs.filter((j) => j.name === JOBS.deliver.name && mine.has(j.data.deliveryId as string))).toHaveLength(0);
+    const carrying = jobs.filter((j) => j.name === JOBS.deliverBot.name && (j.data.deliveryIds as string[]).some((id) => mine.has(id)));
+    // Three jobs carried them all: no post needed a second job.
+    expect(carrying.map((j) => (j.data.deliveryIds as string[]).length).sort((a, b) => a - b)).toEqual([10, 25, 25]);
+    expect(carrying.reduce((n, j) => n + (j.returnvalue as { delivered: number }).delivered, 0)).toBe(60);
 
     const urls = stack.sim.messages(stack.sim.channelId).flatMap((m) => embedsOf(m).map((e) => e.url));
     for (const id of ids) expect(urls.filter((u) => u === `${BASE_URL}/log-entries/${id}`)).toHaveLength(1);
