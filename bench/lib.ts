@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import type { Simulator } from '@flipfix/discord-sim';
 import { deletePrefix } from '@flipfix/queue';
+import { SKEWED_CLOCK } from '@flipfix/testing';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -59,6 +60,8 @@ export interface SpawnOptions {
   env: Record<string, string>;
   /** Writes a V8 CPU profile into this directory on exit. */
   cpuProfDir?: string | undefined;
+  /** Shifts the process's wall clock by this much, as on a host whose clock drifted (see SKEWED_CLOCK). */
+  clockSkewMs?: number | undefined;
 }
 
 /**
@@ -68,10 +71,19 @@ export interface SpawnOptions {
 export function spawnWorker(options: SpawnOptions): WorkerProc {
   const entry = options.entry ?? 'main';
   const prod = productionCommand();
-  const args = [...prod.flags, ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []), ENTRIES[entry]];
+  const skew = options.clockSkewMs ? ['--import', SKEWED_CLOCK] : [];
+  const args = [...prod.flags, ...skew, ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []), ENTRIES[entry]];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, ...prod.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', APP_BASE_URL: BASE_URL, ...options.env },
+    env: {
+      ...process.env,
+      ...prod.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      APP_BASE_URL: BASE_URL,
+      ...(options.clockSkewMs ? { CLOCK_SKEW_MS: String(options.clockSkewMs) } : {}),
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const output: string[] = [];
@@ -227,6 +239,8 @@ export class Arrivals {
   readonly byRecord = new Map<number, number[]>();
   messages = 0;
   lastAt = 0;
+  /** Creation time of every message read so far. */
+  readonly times: number[] = [];
 
   constructor(sim: Simulator, channelId = sim.channelId) {
     this.#sim = sim;
@@ -240,6 +254,7 @@ export class Arrivals {
       const m = list[this.#cursor]!;
       const at = snowflakeTime(m.id);
       this.messages++;
+      this.times.push(at);
       this.lastAt = Math.max(this.lastAt, at);
       const seen = new Set<number>();
       for (const e of m.embeds as { url?: string }[]) {

@@ -14,9 +14,10 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { createMachine, createTestDatabase, type TestDatabase } from '@flipfix/db';
+import { createMachine, createTestDatabase, type TestDatabase, updateSettings } from '@flipfix/db';
 import { type SimOptions, type Simulator, startSimulator } from '@flipfix/discord-sim';
 import { DEFAULT_RETRY, deliveryJobId, enqueue, JOBS, openQueue, QUEUES } from '@flipfix/queue';
+import { type PgBouncerRig, startPgBouncer } from '@flipfix/testing';
 import {
   Arrivals,
   BASE_URL,
@@ -41,7 +42,7 @@ import {
 } from './lib';
 import { runNaive } from './naive';
 
-const SCENARIOS = ['latency', 'throughput', 'rss', 'naive', 'burst'] as const;
+const SCENARIOS = ['latency', 'throughput', 'rss', 'naive', 'burst', 'ceiling', 'pgbouncer'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -55,6 +56,10 @@ const { values: args } = parseArgs({
     'burst-events': { type: 'string' },
     'burst-workers': { type: 'string' },
     'burst-timeout': { type: 'string' },
+    'ceiling-one': { type: 'string' },
+    'ceiling-channels': { type: 'string' },
+    'ceiling-per-channel': { type: 'string' },
+    'ceiling-workers': { type: 'string' },
     'naive-events': { type: 'string' },
     'rss-events': { type: 'string' },
     'log-level': { type: 'string' },
@@ -75,6 +80,11 @@ if (args.help) {
   --burst-events <n>        one channel, Discord's limits on (1000)
   --burst-workers <l>       (1,3)
   --burst-timeout <s>       give up draining after this long and report the rate so far (300)
+  --only pgbouncer          latency at 10 events/s with the worker behind PgBouncer (--latency-seconds)
+  --ceiling-one <n>         ceiling: events of the one-channel burst (500)
+  --ceiling-channels <n>    ceiling: channels of the spread burst (20)
+  --ceiling-per-channel <n> ceiling: events per channel of the spread burst (250)
+  --ceiling-workers <l>     ceiling: worker processes, clocks skewed by up to ±2 s (1,3)
   --naive-events <n>        posts the naive baseline makes before extrapolating; 0 = all (100)
   --rss-events <n>          jobs queued while RSS is read (10000)
   --log-level <level>       worker LOG_LEVEL (warn)
@@ -97,6 +107,10 @@ const config = {
   burstWorkers: list(args['burst-workers'], [1, 3]),
   burstTimeoutS: num(args['burst-timeout'], 300, 120),
   naiveEvents: num(args['naive-events'], 100, 20),
+  ceilingOne: num(args['ceiling-one'], 500, 200),
+  ceilingChannels: num(args['ceiling-channels'], 20, 20),
+  ceilingPerChannel: num(args['ceiling-per-channel'], 250, 100),
+  ceilingWorkers: list(args['ceiling-workers'], [1, 3]),
   rssEvents: num(args['rss-events'], 10_000, 2_000),
   logLevel: args['log-level'] ?? 'warn',
   cpuProfDir: args['cpu-prof'] ? path.resolve(args['cpu-prof']) : undefined,
@@ -114,14 +128,15 @@ interface Stack {
   prefix: string;
   machineId: number;
   workers: WorkerProc[];
-  startWorkers(n: number, env?: Record<string, string>): Promise<WorkerProc[]>;
+  startWorkers(n: number, env?: Record<string, string>, clockSkewsMs?: number[]): Promise<WorkerProc[]>;
   close(): Promise<void>;
 }
 
 async function openStack(sim: SimOptions): Promise<Stack> {
   const tdb = await createTestDatabase({ max: 20 });
   const simulator = await startSimulator({ port: 0, maxMessagesPerChannel: 50_000, ...sim });
-  const prefix = `bench${randomUUID().slice(0, 8)}`;
+  // Hash-tagged, as the worker processes use QUEUE_PREFIX.
+  const prefix = `{bench${randomUUID().slice(0, 8)}}`;
   const machine = await createMachine(tdb.db.prisma, { name: 'Attack from Mars', shortName: 'AFM' });
   const stack: Stack = {
     tdb,
@@ -130,11 +145,12 @@ async function openStack(sim: SimOptions): Promise<Stack> {
     prefix,
     machineId: machine.id,
     workers: [],
-    async startWorkers(n, env = {}) {
-      const started = Array.from({ length: n }, () =>
+    async startWorkers(n, env = {}, clockSkewsMs = []) {
+      const started = Array.from({ length: n }, (_, i) =>
         spawnWorker({
           env: workerEnv(stack, { LOG_LEVEL: config.logLevel, ...env }),
           cpuProfDir: config.cpuProfDir,
+          clockSkewMs: clockSkewsMs[i],
         }),
       );
       stack.workers.push(...started);
@@ -190,10 +206,24 @@ async function stageBreakdown(s: Stack, commits: Map<number, number>, arrivals: 
   return Object.fromEntries(Object.entries(stage).map(([k, v]) => [k, median(v)])) as Record<keyof typeof stage, number>;
 }
 
-async function latency(rate: number, seconds: number): Promise<Metric[]> {
-  const name = `latency @ ${rate}/s`;
+/**
+ * Commit → post latency at `rate` events/s, one worker. `viaPgBouncer`: the
+ * worker's DATABASE_URL goes through a real PgBouncer in transaction mode
+ * (LISTEN unavailable: the relay polls every second).
+ */
+async function latency(rate: number, seconds: number, viaPgBouncer = false): Promise<Metric[]> {
+  const name = `latency @ ${rate}/s${viaPgBouncer ? ', through PgBouncer' : ''}`;
+  const bouncer = viaPgBouncer ? await startPgBouncer({ poolMode: 'transaction' }) : null;
+  try {
+    return await latencyRun(name, rate, seconds, bouncer);
+  } finally {
+    await bouncer?.stop();
+  }
+}
+
+async function latencyRun(name: string, rate: number, seconds: number, bouncer: PgBouncerRig | null): Promise<Metric[]> {
   return withStack({ rateLimits: NO_LIMITS }, async (s) => {
-    await s.startWorkers(1, { DISCORD_RATE_LIMITS: 'off' });
+    await s.startWorkers(1, { DISCORD_RATE_LIMITS: 'off', ...(bouncer ? { DATABASE_URL: bouncer.urlFor(s.databaseUrl) } : {}) });
     const arrivals = new Arrivals(s.sim);
     const pool = s.tdb.db.pool;
     // Warm-up: connections, JIT, Lua scripts loaded; not measured.
@@ -423,6 +453,129 @@ async function burst(workers: number, events: number, timeoutS: number): Promise
   });
 }
 
+/** Discord's per-channel limit: 5 messages per 5 s, in fixed windows (the simulator's default). */
+const CHANNEL_WINDOW = { messages: 5, ms: 5000 };
+/** Embeds per message: what flood batching packs. */
+const EMBEDS_PER_MESSAGE = 10;
+
+/**
+ * The shortest time Discord's fixed windows allow for `events` posted into one
+ * channel, counted from that channel's first message: ⌈M / 5⌉ − 1 further
+ * windows of 5 s for M messages of up to 10 embeds, plus `extraMessages`
+ * sent before them.
+ */
+function idealDrainMs(events: number, extraMessages: number): number {
+  const messages = Math.ceil(events / EMBEDS_PER_MESSAGE) + extraMessages;
+  return (Math.ceil(messages / CHANNEL_WINDOW.messages) - 1) * CHANNEL_WINDOW.ms;
+}
+
+/**
+ * Discord's ceiling: a burst into `channels` channels with Discord's limits on
+ * at the simulator (5 messages per 5 s per channel, 50 requests/s per bot).
+ * Each channel's share is routed there by switching the default channel in
+ * the settings (a canary event confirms the workers use the new channel
+ * before the burst is committed). The workers' clocks are skewed by up to
+ * ±2 s, as on separate hosts.
+ */
+async function ceiling(workers: number, channels: number, perChannel: number, timeoutS: number): Promise<Metric[]> {
+  const name = `ceiling: ${channels * perChannel} events → ${channels} channel${channels > 1 ? 's' : ''}, ${workers} worker${workers > 1 ? 's' : ''}`;
+  return withStack({}, async (s) => {
+    const skews = workers === 1 ? [0] : Array.from({ length: workers }, (_, i) => -2000 + (4000 * i) / (workers - 1));
+    await s.startWorkers(workers, {}, skews);
+    const pool = s.tdb.db.pool;
+    const channelIds = [s.sim.channelId, ...Array.from({ length: channels - 1 }, (_, i) => s.sim.createChannel({ name: `ceiling-${i + 2}` }).id)];
+    const targetOf = async (recordId: number) =>
+      (
+        await pool.query<{ target_key: string }>(
+          `SELECT d.target_key FROM deliveries d JOIN outbox_events e ON e.id = d.event_id
+            WHERE e.entity_type = 'log_entry' AND e.entity_id = $1 AND d.target = 'bot'`,
+          [recordId],
+        )
+      ).rows[0]?.target_key;
+    // Every channel is watched for every event: a worker whose settings had not
+    // switched yet routes part of a share to the previous channel, and the
+    // ceiling is then computed from where the events really went.
+    const arrivals = channelIds.map((channelId) => new Arrivals(s.sim, channelId));
+    const ids: number[] = [];
+    const canaries: number[] = [];
+    for (const channelId of channelIds) {
+      await updateSettings(s.tdb.db.prisma, { channelId }, 'bench');
+      // The settings reach every worker within a second (NOTIFY, then a version poll).
+      for (;;) {
+        const canary = await insertOne(pool, s.machineId, 'canary');
+        canaries.push(canary.id);
+        const target = await waitForValue(() => targetOf(canary.id), 10_000);
+        if (target === channelId) break;
+      }
+      const share = await insertMany(pool, s.machineId, perChannel, `ceiling ${channelId}`);
+      ids.push(...share.ids);
+      // Routed before the next switch, so the share is not split by the switch itself.
+      await waitForValue(async () => ((await pool.query("SELECT 1 FROM outbox_events WHERE status = 'pending' LIMIT 1")).rowCount === 0 ? true : undefined), 30_000);
+    }
+    const total = ids.length;
+    const arrivedCount = () => {
+      for (const a of arrivals) a.poll();
+      return ids.filter((id) => arrivals.some((a) => a.byRecord.has(id))).length;
+    };
+    const drained = await until(() => arrivedCount() === total, timeoutS * 1000, 250);
+    arrivedCount();
+    let dup = 0;
+    for (const id of ids) if (arrivals.reduce((n, a) => n + (a.byRecord.get(id)?.length ?? 0), 0) > 1) dup++;
+    let firstAt = Number.POSITIVE_INFINITY;
+    let lastAt = 0;
+    let idealEnd = 0;
+    for (const a of arrivals) {
+      const here = ids.filter((id) => a.byRecord.has(id)).length;
+      if (here === 0) continue;
+      // A channel's windows start with its first message (a canary, or the first post of the share).
+      const start = Math.min(...a.times);
+      const canariesHere = canaries.filter((id) => a.byRecord.has(id)).length;
+      firstAt = Math.min(firstAt, start);
+      lastAt = Math.max(lastAt, a.lastAt);
+      idealEnd = Math.max(idealEnd, start + idealDrainMs(here, canariesHere));
+    }
+    const drainMs = (drained ? lastAt : Date.now()) - firstAt;
+    const idealMs = idealEnd - firstAt;
+    const fraction = idealMs / drainMs;
+    const stats = s.sim.stats();
+    const rate = total / (drainMs / 1000);
+    return [
+      { scenario: name, metric: 'time to drain', value: drainMs / 1000, unit: 's', note: drained ? 'measured, from the first message' : `NOT drained in ${timeoutS} s` },
+      {
+        scenario: name,
+        metric: 'drain rate',
+        value: rate,
+        unit: 'events/s',
+        note: `sustained ceiling ${EMBEDS_PER_MESSAGE * channels} events/s (10 per channel; 50 requests/s per bot)`,
+      },
+      {
+        scenario: name,
+        metric: 'fraction of the ceiling',
+        value: `${Math.round(fraction * 100)} %`,
+        target: '≥ 90 %',
+        pass: drained && fraction >= 0.9,
+        note: `fastest schedule Discord's windows allow: ${round(idealMs / 1000)} s`,
+      },
+      { scenario: name, metric: '429s', value: stats.rateLimited, target: '0', pass: stats.rateLimited === 0, note: `global ${stats.globalRateLimited}` },
+      { scenario: name, metric: 'messages', value: stats.messagesCreated, note: `${round(total / Math.max(1, stats.messagesCreated))} events per message` },
+      { scenario: name, metric: 'duplicates', value: dup },
+      { scenario: name, metric: 'channels used', value: arrivals.filter((a) => ids.some((id) => a.byRecord.has(id))).length },
+      ...(workers > 1 ? [{ scenario: name, metric: 'worker clocks', value: skews.map((ms) => `${ms > 0 ? '+' : ''}${ms / 1000} s`).join(', ') }] : []),
+    ];
+  });
+}
+
+/** Polls `read` until it yields a value; throws after `timeoutMs`. */
+async function waitForValue<T>(read: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(20);
+  }
+}
+
 async function naive(events: number, measure: number): Promise<{ metrics: Metric[]; drainMs: number; extrapolated: boolean }> {
   const name = `naive baseline, burst ${events}`;
   return withStack({}, async (s) => {
@@ -490,6 +643,10 @@ async function main() {
       record(await latency(rate, config.latencySeconds));
     }
   }
+  if (want('pgbouncer')) {
+    log(`latency at 10 events/s for ${config.latencySeconds} s, the worker through PgBouncer (transaction pooling)`);
+    record(await latency(10, config.latencySeconds, true));
+  }
   if (want('throughput')) {
     for (const w of config.throughputWorkers) {
       log(`throughput: ${config.throughputEvents} events, ${w} worker process(es)`);
@@ -524,6 +681,14 @@ async function main() {
         });
       }
       record(ms);
+    }
+  }
+  if (want('ceiling')) {
+    for (const w of config.ceilingWorkers) {
+      log(`ceiling: ${config.ceilingOne} events into one channel, Discord's limits on, ${w} worker process(es)`);
+      record(await ceiling(w, 1, config.ceilingOne, config.burstTimeoutS));
+      log(`ceiling: ${config.ceilingChannels} × ${config.ceilingPerChannel} events over ${config.ceilingChannels} channels, ${w} worker process(es)`);
+      record(await ceiling(w, config.ceilingChannels, config.ceilingPerChannel, config.burstTimeoutS));
     }
   }
 

@@ -9,7 +9,7 @@ import { createInteractionsRouter } from '@flipfix/bot-features';
 import { createWebhookAdminRouter } from '@flipfix/legacy-webhooks';
 import express from 'express';
 import helmet from 'helmet';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '@flipfix/queue';
 import type { Db } from '@flipfix/db';
 import { TEST_IMAGE_PATH } from '@flipfix/discord';
 import type { Logger } from '@flipfix/logger';

@@ -2,8 +2,7 @@
  * The web app's environment, parsed once by main.ts. Cross-field rules live
  * here so a bad combination stops the process at start with a clear message.
  */
-import { BaseEnv, generateDevToken, loadDevToken, PortSchema, z } from '@flipfix/config';
-import { DEFAULT_PREFIX } from '@flipfix/queue';
+import { BaseEnv, DEFAULT_KEY_PREFIX, generateDevToken, loadDevToken, PortSchema, QueuePrefixSchema, z } from '@flipfix/config';
 
 /** Minimum admin token length in development. */
 export const ADMIN_TOKEN_MIN_LENGTH = 16;
@@ -45,7 +44,7 @@ export const WebEnv = BaseEnv.extend({
   SESSION_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   TRUST_PROXY: trustProxy.default(false),
   /** BullMQ and Redis key prefix; must match the worker's. */
-  QUEUE_PREFIX: z.string().regex(/^[\w-]{1,40}$/, 'must be letters, digits, _ or -').default(DEFAULT_PREFIX),
+  QUEUE_PREFIX: QueuePrefixSchema.default(DEFAULT_KEY_PREFIX),
   /** Marks session cookies `Secure` even when the request did not arrive over TLS. */
   COOKIE_SECURE: booleanish.optional(),
 }).superRefine((env, ctx) => {

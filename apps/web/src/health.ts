@@ -1,5 +1,6 @@
 /**
- * Health: Postgres, Redis, queue depths, the invalid-request brake and
+ * Health: Postgres, Redis, queue depths, the invalid-request brake, whether
+ * LISTEN works (informational) and
  * Discord (token, default channel, recent permanent delivery failures), each
  * with an actionable message. The answer separates two kinds of trouble:
  *  - `down` (HTTP 503): nothing can be delivered at all: Postgres or Redis
@@ -14,8 +15,8 @@
 import type { REST } from '@discordjs/rest';
 import { Routes } from 'discord-api-types/v10';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { type Db, getSettings } from '@flipfix/db';
+import type { RedisConnection as Redis } from '@flipfix/queue';
+import { type Db, getSettings, listenWorks } from '@flipfix/db';
 import { classifyDiscordError } from '@flipfix/discord';
 import type { BrakeState, InvalidRequestBrake } from '@flipfix/engine';
 import type { QUEUES } from '@flipfix/queue';
@@ -61,12 +62,24 @@ export interface HealthReport {
     brake?: CheckResult & Partial<BrakeState>;
     /** Job counts by BullMQ queue name (the names the job dashboard and /metrics use). */
     queues: CheckResult & { depths: Record<string, QueueDepth> };
+    /** Whether NOTIFY reaches a LISTEN on this DATABASE_URL (see {@link OutboxListenCheck}). */
+    outboxListen: OutboxListenCheck;
     discord?: {
       token: CheckResult & { botUser?: string };
       channel: CheckResult & { channelId: string };
       recentFailures: CheckResult & { items: RecentFailure[] };
     };
   };
+}
+
+/**
+ * LISTEN through this DATABASE_URL. Behind PgBouncer in transaction mode it
+ * cannot work; the relay then wakes on its poll alone (new events wait up to
+ * one poll interval). Informational: it never makes the status `down`.
+ */
+export interface OutboxListenCheck extends CheckResult {
+  /** true: NOTIFY arrives; false: it does not (polling); null: could not be probed. */
+  listen: boolean | null;
 }
 
 export interface HealthDeps {
@@ -86,6 +99,8 @@ export interface HealthDeps {
   timeoutMs?: number;
   /** Window for "recent" permanent failures. Default 15 min. */
   failureWindowMs?: number;
+  /** How long the LISTEN probe's answer is kept. Default 60 s. */
+  listenCacheMs?: number;
   /** The workers' invalid-request brake, read from Redis. */
   brake?: Pick<InvalidRequestBrake, 'state'> | undefined;
 }
@@ -119,6 +134,7 @@ const errorText = (err: unknown) => (err instanceof Error ? err.message : String
 export class HealthService {
   readonly #deps: HealthDeps;
   #discordCache: { at: number; value: Promise<NonNullable<HealthReport['checks']['discord']>> } | null = null;
+  #listenCache: { at: number; value: Promise<OutboxListenCheck> } | null = null;
 
   constructor(deps: HealthDeps) {
     this.#deps = deps;
@@ -132,7 +148,7 @@ export class HealthService {
   async check(): Promise<HealthReport> {
     const timeoutMs = this.#deps.timeoutMs ?? 3000;
     const { db, redis } = this.#deps;
-    const [postgres, redisCheck, queueCheck, discord, brake] = await Promise.all([
+    const [postgres, redisCheck, queueCheck, discord, brake, outboxListen] = await Promise.all([
       timed(
         async () => {
           await db.pool.query('SELECT 1');
@@ -154,6 +170,7 @@ export class HealthService {
       this.#queueDepths(timeoutMs),
       this.#deps.discordRest ? this.#discord(timeoutMs) : Promise.resolve(undefined),
       this.#brake(timeoutMs),
+      this.#outboxListen(timeoutMs),
     ]);
     // Delivery is impossible: 503.
     const down = [postgres, redisCheck, ...(brake ? [brake] : []), ...(discord ? [discord.token, discord.channel] : [])].filter((c) => !c.ok);
@@ -163,7 +180,14 @@ export class HealthService {
       status: down.length > 0 ? 'down' : degraded.length > 0 ? 'degraded' : 'ok',
       reasons: [...down, ...degraded].map((c) => c.message),
       checkedAt: new Date(),
-      checks: { postgres, redis: redisCheck, ...(brake ? { brake } : {}), queues: queueCheck, ...(discord ? { discord } : {}) },
+      checks: {
+        postgres,
+        redis: redisCheck,
+        ...(brake ? { brake } : {}),
+        queues: queueCheck,
+        outboxListen,
+        ...(discord ? { discord } : {}),
+      },
     };
   }
 
@@ -267,6 +291,25 @@ export class HealthService {
       channel: { ...channel, ...(reachable ? {} : { ok: false }), ...(channel.ok && refused ? { message: `default channel ${channelId}: ${refused.reason}` } : {}), channelId },
       recentFailures,
     };
+  }
+
+  /** The LISTEN probe, cached: it waits up to a second when NOTIFY does not come back. */
+  #outboxListen(timeoutMs: number): Promise<OutboxListenCheck> {
+    const now = Date.now();
+    if (this.#listenCache && now - this.#listenCache.at < (this.#deps.listenCacheMs ?? 60_000)) return this.#listenCache.value;
+    const value = withTimeout(listenWorks(this.#deps.db.pool, Math.min(1000, timeoutMs)), timeoutMs + 1000, 'the LISTEN probe').then(
+      (listen): OutboxListenCheck =>
+        listen
+          ? { ok: true, listen, message: 'LISTEN works: the relay is woken by NOTIFY' }
+          : {
+              ok: true,
+              listen,
+              message: 'LISTEN is unavailable on this connection (a pooler in transaction mode?): the relay polls the outbox instead (about 1 s per event at worst)',
+            },
+      (err: unknown): OutboxListenCheck => ({ ok: true, listen: null, message: `LISTEN not probed: ${errorText(err)}` }),
+    );
+    this.#listenCache = { at: now, value };
+    return value;
   }
 
   async #recentFailures(): Promise<CheckResult & { items: RecentFailure[] }> {

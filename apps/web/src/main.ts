@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type LoadedEnv, loadEnv, SIM_DEFAULTS, startupProblem, waitForCoreServices } from '@flipfix/config';
+import { describeRedis, type LoadedEnv, loadEnv, SIM_DEFAULTS, startupProblem, waitForCoreServices } from '@flipfix/config';
 import { createDb, probePostgres } from '@flipfix/db';
 import { createDiscordRest } from '@flipfix/discord';
 import { createLogger, shouldColorize } from '@flipfix/logger';
@@ -24,7 +24,7 @@ try {
   process.stderr.write(`web: ${startupProblem(err)}\n`);
   process.exit(1);
 }
-const { env, runtime: { discord, baseUrl } } = loaded;
+const { env, runtime: { discord, baseUrl, redis: redisTopology } } = loaded;
 const admin = resolveAdminToken(env, env.NODE_ENV === 'development' ? DEV_TOKEN_FILE : undefined);
 const log = createLogger({
   name: 'web',
@@ -48,7 +48,7 @@ try {
 
 const prefix = env.QUEUE_PREFIX;
 const db = createDb({ databaseUrl: env.DATABASE_URL, max: 10, onError: (err) => log.warn({ err }, 'postgres pool error') });
-const redis = createRedis(env.REDIS_URL, 'producer');
+const redis = createRedis(redisTopology, 'producer');
 redis.on('error', (err) => log.warn({ err }, 'redis error'));
 const queues = openAllQueues(redis, prefix);
 const discordRest = createDiscordRest({ token: discord.botToken, apiUrl: discord.apiUrl, timeoutMs: 5000 });
@@ -76,7 +76,7 @@ const app = createApp({
 });
 
 const server = app.listen(env.PORT, () => {
-  log.info({ port: env.PORT, discord: discord.simulated ? 'simulator' : 'discord' }, 'web listening');
+  log.info({ port: env.PORT, discord: discord.simulated ? 'simulator' : 'discord', redis: describeRedis(redisTopology) }, 'web listening');
 });
 server.once('error', (err: NodeJS.ErrnoException) => {
   // Most often another process on the port: say so in one line instead of an unhandled 'error' stack.

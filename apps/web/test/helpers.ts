@@ -5,11 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { REST } from '@discordjs/rest';
-import type { Redis } from 'ioredis';
 import { DEFAULT_REDIS_URL } from '@flipfix/config';
 import { createTestDatabase, type Db } from '@flipfix/db';
 import { createLogger, type Logger } from '@flipfix/logger';
-import { createRedis, openAllQueues } from '@flipfix/queue';
+import { createRedis, deletePrefix, openAllQueues, type RedisConnection, type RedisTarget } from '@flipfix/queue';
 import { createApp, type WebConfig } from '../src/app';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -18,20 +17,10 @@ export interface TestWeb {
   url: string;
   db: Db;
   dbUrl: string;
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   queues: ReturnType<typeof openAllQueues>;
   close(): Promise<void>;
-}
-
-/** Deletes every Redis key under `prefix`. */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
 }
 
 export async function startTestWeb(
@@ -44,11 +33,14 @@ export async function startTestWeb(
     interactions?: { publicKey: string; discordApiUrl: string };
     /** The app's logger; silent by default (TEST_LOG_LEVEL to see it). */
     log?: Logger;
+    /** A Sentinel set or Cluster instead of REDIS_URL (pass a hash-tagged prefix with it). */
+    redis?: RedisTarget;
   } = {},
 ): Promise<TestWeb> {
   const database = options.database ?? (await createTestDatabase());
   const prefix = options.prefix ?? `t-web-${randomBytes(5).toString('hex')}`;
-  const redis = createRedis(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, 'producer');
+  const redisTarget = options.redis ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+  const redis = createRedis(redisTarget, 'producer');
   const queues = openAllQueues(redis, prefix);
   const app = createApp({
     db: database.db,
@@ -81,7 +73,7 @@ export async function startTestWeb(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(Object.values(queues).map((q) => q.close()));
-      await deletePrefix(redis, prefix);
+      await deletePrefix(redisTarget, prefix);
       await redis.quit();
       if (!options.database && 'drop' in database) await (database as { drop(): Promise<void> }).drop();
     },

@@ -41,7 +41,7 @@ beforeAll(async () => {
   const prefix = `t-contact-${randomBytes(5).toString('hex')}`;
   worker = await startWorker({
     databaseUrl: database.url,
-    redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+    redis: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
     prefix,
     baseUrl: 'http://localhost:3000',
     discord: { token: sim.token, apiUrl: sim.apiUrl, channelId: sim.channelId, timeoutMs: 3000 },

@@ -36,7 +36,7 @@ export async function startStack(options: { legacyWebhooks?: boolean; web?: Part
   const log = createLogger({ name: 'e2e', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const worker = await startWorker({
     databaseUrl: database.url,
-    redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+    redis: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
     prefix,
     baseUrl: 'http://localhost:3000',
     discord: { token: sim.token, apiUrl: sim.apiUrl, channelId: sim.channelId, timeoutMs: 3000 },

@@ -105,6 +105,13 @@ const ROWS_SQL = `SELECT d.id, d.event_id, d.target, d.target_key, d.action, d.s
       WHERE d.id = ANY($1::uuid[])
       ORDER BY e.seq`;
 
+/** A post with its record and the channel it goes to. */
+interface Candidate {
+  row: Row;
+  subject: PostSubject;
+  channelId: string;
+}
+
 /** One message to send: a post on its own, or a flood batch led by `leader`. */
 interface Send {
   leader: Row;
@@ -242,7 +249,7 @@ async function deliverPosts(
   const settings = deps.settings();
   const format = (s: PostSubject) =>
     formatPost(s, { baseUrl: deps.baseUrl, mode: 'bot', roleMention: settings.unplayableRoleId ? { roleId: settings.unplayableRoleId } : null });
-  const candidates: { row: Row; subject: PostSubject; channelId: string }[] = [];
+  const candidates: Candidate[] = [];
   for (const [i, row] of posts.entries()) {
     const subject = subjects[i];
     if (!subject) continue;
@@ -258,55 +265,20 @@ async function deliverPosts(
     candidates.push({ row, subject, channelId });
   }
 
-  const slots = await Promise.all(candidates.map((c) => deps.limiter.reserveSlot(c.channelId)));
-  const saturated = new Map<string, number>();
-  const singles: { row: Row; subject: PostSubject; channelId: string; slot: string | null }[] = [];
-  const leaders: typeof singles = [];
-  const unused: Promise<void>[] = [];
-  for (const [i, { row, subject, channelId }] of candidates.entries()) {
-    const { waitMs, remaining: left, slot } = slots[i]!;
-    const waitFor = saturated.get(channelId) ?? waitMs;
-    if (waitFor > 0) {
-      // Out of slots: the rest of this channel's posts wait in this job.
-      if (waitMs > 0) deps.metrics.rateLimitWaits.inc();
-      unused.push(deps.limiter.release(channelId, slot));
-      saturated.set(channelId, waitFor);
-      remaining.wait([row.id], waitFor);
-      continue;
-    }
-    const resend = row.batch_id === row.id;
-    // Threads route posts to other channels, so batching is off while they are on.
-    const floodBatching = deps.batching !== false && !settings.threadsEnabled && channelId === row.target_key;
-    if (resend || (floodBatching && (data.backlog === true || left === 0))) leaders.push({ row, subject, channelId, slot });
-    else singles.push({ row, subject, channelId, slot });
-  }
-  await Promise.all(unused);
-
-  // Posts on their own first (one UPDATE for all); then the leaders, which
-  // claim the oldest posts of their channel that are still unclaimed.
+  // Every slot ends settled (sent) or released (not sent): a run that fails
+  // before sending gives back all it holds rather than leave them in flight
+  // for the REST timeout (release is idempotent).
+  const reserved = await Promise.allSettled(candidates.map((c) => deps.limiter.reserveSlot(c.channelId)));
   const sends: Send[] = [];
-  if (singles.length > 0) {
-    const claimed = new Set(await ledger.claim(deps.db.pool, singles.map((p) => p.row.id)));
-    for (const p of singles) {
-      if (claimed.has(p.row.id)) {
-        const body = format(p.subject);
-        sends.push({ leader: p.row, channelId: p.channelId, slot: p.slot, body, members: [{ row: p.row, embedIndex: 0, body, subject: p.subject }] });
-      } else {
-        // Taken by a flood batch leader in the meantime: that leader posts it.
-        await deps.limiter.release(p.channelId, p.slot);
-      }
-    }
-  }
-  for (const p of leaders) {
-    // A leader retried after a failure resends its batch exactly as it was claimed.
-    const members = p.row.batch_id === p.row.id ? await ledger.batchMembers(deps.db.pool, p.row.id) : await claimBatch(deps, p.row);
-    if (!members.includes(p.row.id)) {
-      // Another leader took it in the meantime: that leader sends it.
-      await deps.limiter.release(p.channelId, p.slot);
-      continue;
-    }
-    const send = await formBatch(deps, p.row, p.subject, p.channelId, p.slot, members, format, result, remaining);
-    if (send) sends.push(send);
+  try {
+    const slots = reserved.map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    });
+    await prepareSends(deps, job, data, candidates, slots, format, result, remaining, sends);
+  } catch (err) {
+    await Promise.all(reserved.map((r, i) => (r.status === 'fulfilled' ? deps.limiter.release(candidates[i]!.channelId, r.value.slot).catch(() => undefined) : undefined)));
+    throw err;
   }
   if (sends.length === 0) return;
 
@@ -390,6 +362,74 @@ async function deliverPosts(
     if (o.message) continue;
     const ids = o.send.members.map((m) => m.row.id);
     await fail(deps, job, classifyDiscordError(o.err), ids, o.send.channelId, result, remaining);
+  }
+}
+
+/**
+ * Sorts a run's posts by the slots they got: the ones without a slot wait
+ * (their slot, if any, is released), singles are claimed, leaders claim
+ * their batch; each post that will be sent is pushed onto `sends` with its
+ * slot, and each slot that will not be used is released.
+ */
+async function prepareSends(
+  deps: BotPathDeps,
+  job: Job,
+  data: BotDeliveryJob,
+  candidates: readonly Candidate[],
+  slots: readonly { waitMs: number; remaining: number | null; slot: string | null }[],
+  format: (s: PostSubject) => RESTPostAPIChannelMessageJSONBody,
+  result: BotRunResult,
+  remaining: Remaining,
+  sends: Send[],
+): Promise<void> {
+  const settings = deps.settings();
+  const saturated = new Map<string, number>();
+  const singles: { row: Row; subject: PostSubject; channelId: string; slot: string | null }[] = [];
+  const leaders: typeof singles = [];
+  const unused: Promise<void>[] = [];
+  for (const [i, { row, subject, channelId }] of candidates.entries()) {
+    const { waitMs, remaining: left, slot } = slots[i]!;
+    const waitFor = saturated.get(channelId) ?? waitMs;
+    if (waitFor > 0) {
+      // Out of slots: the rest of this channel's posts wait in this job.
+      if (waitMs > 0) deps.metrics.rateLimitWaits.inc();
+      unused.push(deps.limiter.release(channelId, slot));
+      saturated.set(channelId, waitFor);
+      remaining.wait([row.id], waitFor);
+      continue;
+    }
+    const resend = row.batch_id === row.id;
+    // Threads route posts to other channels, so batching is off while they are on.
+    const floodBatching = deps.batching !== false && !settings.threadsEnabled && channelId === row.target_key;
+    if (resend || (floodBatching && (data.backlog === true || left === 0))) leaders.push({ row, subject, channelId, slot });
+    else singles.push({ row, subject, channelId, slot });
+  }
+  await Promise.all(unused);
+
+  // Posts on their own first (one UPDATE for all); then the leaders, which
+  // claim the oldest posts of their channel that are still unclaimed.
+  if (singles.length > 0) {
+    const claimed = new Set(await ledger.claim(deps.db.pool, singles.map((p) => p.row.id)));
+    for (const p of singles) {
+      if (claimed.has(p.row.id)) {
+        const body = format(p.subject);
+        sends.push({ leader: p.row, channelId: p.channelId, slot: p.slot, body, members: [{ row: p.row, embedIndex: 0, body, subject: p.subject }] });
+      } else {
+        // Taken by a flood batch leader in the meantime: that leader posts it.
+        await deps.limiter.release(p.channelId, p.slot);
+      }
+    }
+  }
+  for (const p of leaders) {
+    // A leader retried after a failure resends its batch exactly as it was claimed.
+    const members = p.row.batch_id === p.row.id ? await ledger.batchMembers(deps.db.pool, p.row.id) : await claimBatch(deps, p.row);
+    if (!members.includes(p.row.id)) {
+      // Another leader took it in the meantime: that leader sends it.
+      await deps.limiter.release(p.channelId, p.slot);
+      continue;
+    }
+    const send = await formBatch(deps, p.row, p.subject, p.channelId, p.slot, members, format, result, remaining);
+    if (send) sends.push(send);
   }
 }
 
@@ -522,15 +562,20 @@ async function deliverEdit(deps: BotPathDeps, rest: REST, job: Job, edit: Row, r
     remaining.wait([edit.id], waitMs);
     return;
   }
-  // A retried edit keeps its claim: a PATCH sent twice changes nothing.
-  if (edit.batch_id === edit.id) await ledger.resend(deps.db.pool, [edit.id]);
-  else if ((await ledger.claim(deps.db.pool, [edit.id])).length === 0) {
-    await deps.limiter.release(scope, slot);
-    return;
+  let body: RESTPatchAPIChannelMessageJSONBody;
+  try {
+    // A retried edit keeps its claim: a PATCH sent twice changes nothing.
+    if (edit.batch_id === edit.id) await ledger.resend(deps.db.pool, [edit.id]);
+    else if ((await ledger.claim(deps.db.pool, [edit.id])).length === 0) {
+      await deps.limiter.release(scope, slot);
+      return;
+    }
+    body = posted.batchId ? await packedMessageEdit(deps, messageId, posted.id, subject) : formatStatusEdit(subject, { baseUrl: deps.baseUrl, mode: 'bot' });
+  } catch (err) {
+    // Not sent: the slot goes back rather than stay in flight for the REST timeout.
+    await deps.limiter.release(scope, slot).catch(() => undefined);
+    throw err;
   }
-  const body: RESTPatchAPIChannelMessageJSONBody = posted.batchId
-    ? await packedMessageEdit(deps, messageId, posted.id, subject)
-    : formatStatusEdit(subject, { baseUrl: deps.baseUrl, mode: 'bot' });
   try {
     try {
       await editMessage(rest, channelId, messageId, body);

@@ -1,4 +1,4 @@
-import { BaseEnv, z } from '@flipfix/config';
+import { BaseEnv, DEFAULT_KEY_PREFIX, QueuePrefixSchema, z } from '@flipfix/config';
 
 /** The worker's environment (all optional in development). */
 export const WorkerEnv = BaseEnv.extend({
@@ -29,6 +29,12 @@ export const WorkerEnv = BaseEnv.extend({
    * headers and 429s still apply.
    */
   DISCORD_RATE_LIMITS: z.enum(['on', 'off']).default('on'),
-  QUEUE_PREFIX: z.string().regex(/^[\w-]+$/).default('flipfix'),
+  /**
+   * How often the relay polls the outbox. A backstop while LISTEN works; the
+   * only wake-up behind PgBouncer in transaction mode, where it bounds latency.
+   */
+  OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** Key prefix of every Redis key, hash-tagged: `flipfix` becomes `{flipfix}`. */
+  QUEUE_PREFIX: QueuePrefixSchema.default(DEFAULT_KEY_PREFIX),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;

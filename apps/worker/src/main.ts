@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:http';
 import { createBotFeatures } from '@flipfix/bot-features';
-import { type LoadedEnv, loadEnv, startupProblem, waitForCoreServices } from '@flipfix/config';
+import { describeRedis, type LoadedEnv, loadEnv, startupProblem, waitForCoreServices } from '@flipfix/config';
 import { probePostgres } from '@flipfix/db';
 import { withLegacyWebhooks } from '@flipfix/legacy-webhooks';
 import { createLogger, shouldColorize } from '@flipfix/logger';
@@ -22,7 +22,7 @@ try {
   process.stderr.write(`worker: ${startupProblem(err)}\n`);
   process.exit(1);
 }
-const { env, runtime: { discord, baseUrl } } = loaded;
+const { env, runtime: { discord, baseUrl, redis } } = loaded;
 const log = createLogger({
   name: 'worker',
   level: env.LOG_LEVEL,
@@ -41,7 +41,7 @@ try {
 const metrics = new Metrics({ defaultMetrics: true });
 const worker = await startWorker({
   databaseUrl: env.DATABASE_URL,
-  redisUrl: env.REDIS_URL,
+  redis,
   prefix: env.QUEUE_PREFIX,
   baseUrl,
   discord: { token: discord.botToken, apiUrl: discord.apiUrl, channelId: discord.channelId, timeoutMs: env.DISCORD_TIMEOUT_MS },
@@ -53,11 +53,12 @@ const worker = await startWorker({
   reconcileAfterMs: env.RECONCILE_AFTER_SECONDS * 1000,
   lockDurationMs: env.WORKER_LOCK_MS,
   stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+  relayPollMs: env.OUTBOX_POLL_MS,
   ...(env.DISCORD_RATE_LIMITS === 'off' ? { rateLimits: { global: null, defaultChannel: null } } : {}),
   // Rich bot features (threads, reactions, digests) and the legacy webhook path.
   extend: withLegacyWebhooks((ctx) => createBotFeatures(ctx)),
 });
-log.info({ discord: discord.simulated ? 'simulator' : 'discord', api: discord.apiUrl }, 'delivering to');
+log.info({ discord: discord.simulated ? 'simulator' : 'discord', api: discord.apiUrl, redis: describeRedis(redis) }, 'delivering to');
 // A supervisor that spawned us with an IPC channel learns we are ready whatever the log level.
 process.send?.('ready');
 

@@ -8,8 +8,15 @@
  * whose size and length are learned from Discord's X-RateLimit headers. A
  * caller that gets no slot is told how long to wait and re-queues its job as
  * delayed, so no worker slot is held while waiting.
+ *
+ * Time is Redis's, never the caller's: every script reads the server clock
+ * (TIME), so workers on hosts whose clocks disagree by seconds still share
+ * one timeline and cannot overshoot a window. All keys sit under the
+ * deployment's hash-tagged prefix (`{flipfix}:rl:…`), so on Redis Cluster
+ * the reserve script's four keys are in one slot.
  */
-import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import type { RedisConnection } from '@flipfix/queue';
 
 export interface WindowLimit {
   limit: number;
@@ -17,7 +24,7 @@ export interface WindowLimit {
 }
 
 export interface RateLimiterOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keyPrefix: string;
   /** Discord's documented global limit: 50 requests per second per bot. */
   global?: WindowLimit | null;
@@ -26,55 +33,106 @@ export interface RateLimiterOptions {
    * allows about 5 messages per 5 s per channel.
    */
   defaultChannel?: WindowLimit | null;
-  /** Extra time added to every window, for clock and network skew. */
+  /** Extra time added to every window, for network jitter between us, Redis and Discord. */
   marginMs?: number;
+  /**
+   * How long a reserved request counts as in flight when it is never settled
+   * or released (its worker died): the longest a request can take, i.e. the
+   * REST timeout. Default 15000 ms.
+   */
+  inFlightMs?: number;
 }
 
-// KEYS[1] = global log, KEYS[2] = channel log, KEYS[3] = channel limit hash, KEYS[4] = global limit hash
-// ARGV: now, member, gLimit, gWindow, defLimit, defWindow, margin
+/** The server's clock in milliseconds (scripts are replicated by effect, so TIME is allowed). */
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+// A window counts two kinds of request: settled ones (the log, timed at the
+// answer, kept for the window) and ones still in flight (timed at the
+// reservation, kept until they settle or IN_FLIGHT_MS passes). A request
+// slower than the window itself still counts until Discord has answered it;
+// Discord counted it on arrival, possibly long after we reserved it.
+//
+// KEYS: 1 global log, 2 channel log, 3 channel limit hash, 4 global limit hash,
+//       5 global in-flight, 6 channel in-flight
+// ARGV: member, gLimit, gWindow, defLimit, defWindow, margin, inFlightMs
 // Returns {0, slots left in the channel window (-1: unlimited)} when both
 // slots were reserved, else {milliseconds to wait, -1}.
-const RESERVE = `
-local now = tonumber(ARGV[1])
-local member = ARGV[2]
-local gLimit = tonumber(ARGV[3])
-local gWindow = tonumber(ARGV[4])
-local margin = tonumber(ARGV[7])
-local cLimit = tonumber(redis.call('HGET', KEYS[3], 'limit') or ARGV[5])
-local cWindow = tonumber(redis.call('HGET', KEYS[3], 'window') or ARGV[6])
+const RESERVE = `${NOW}
+local member = ARGV[1]
+local gLimit = tonumber(ARGV[2])
+local gWindow = tonumber(ARGV[3])
+local margin = tonumber(ARGV[6])
+local inFlightMs = tonumber(ARGV[7])
+local cLimit = tonumber(redis.call('HGET', KEYS[3], 'limit') or ARGV[4])
+local cWindow = tonumber(redis.call('HGET', KEYS[3], 'window') or ARGV[5])
 local blockedUntil = math.max(
   tonumber(redis.call('HGET', KEYS[3], 'blockedUntil') or '0'),
   tonumber(redis.call('HGET', KEYS[4], 'blockedUntil') or '0'))
 if blockedUntil > now then return {blockedUntil - now, -1} end
+-- Milliseconds until the window has a free slot; 0 when it has one now.
+local function waitFor(log, flying, limit, window)
+  redis.call('ZREMRANGEBYSCORE', log, '-inf', now - window - margin)
+  redis.call('ZREMRANGEBYSCORE', flying, '-inf', now - inFlightMs)
+  local settled = redis.call('ZCARD', log)
+  local used = settled + redis.call('ZCARD', flying)
+  if used < limit then return 0 end
+  -- The (used - limit + 1)th settled entry to expire frees a slot; if even
+  -- all of them would not, the requests in flight hold it: ask again soon.
+  local index = used - limit
+  if index >= settled then return math.min(window, 250) end
+  local entry = redis.call('ZRANGE', log, index, index, 'WITHSCORES')
+  return math.max(1, tonumber(entry[2]) + window + margin - now)
+end
 local wait = 0
-if gLimit > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - gWindow - margin)
-  if redis.call('ZCARD', KEYS[1]) >= gLimit then
-    local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    wait = math.max(wait, tonumber(oldest[2]) + gWindow + margin - now)
-  end
-end
-if cLimit > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - cWindow - margin)
-  local count = redis.call('ZCARD', KEYS[2])
-  if count >= cLimit then
-    local oldest = redis.call('ZRANGE', KEYS[2], count - cLimit, count - cLimit, 'WITHSCORES')
-    wait = math.max(wait, tonumber(oldest[2]) + cWindow + margin - now)
-  end
-end
+if gLimit > 0 then wait = math.max(wait, waitFor(KEYS[1], KEYS[5], gLimit, gWindow)) end
+if cLimit > 0 then wait = math.max(wait, waitFor(KEYS[2], KEYS[6], cLimit, cWindow)) end
 if wait > 0 then return {math.ceil(wait), -1} end
 if gLimit > 0 then
-  redis.call('ZADD', KEYS[1], now, member)
-  redis.call('PEXPIRE', KEYS[1], gWindow + margin + 1000)
+  redis.call('ZADD', KEYS[5], now, member)
+  redis.call('PEXPIRE', KEYS[5], inFlightMs + 1000)
 end
 local left = -1
 if cLimit > 0 then
-  redis.call('ZADD', KEYS[2], now, member)
-  redis.call('PEXPIRE', KEYS[2], cWindow + margin + 60000)
-  left = cLimit - redis.call('ZCARD', KEYS[2])
+  redis.call('ZADD', KEYS[6], now, member)
+  redis.call('PEXPIRE', KEYS[6], inFlightMs + 1000)
+  left = cLimit - redis.call('ZCARD', KEYS[2]) - redis.call('ZCARD', KEYS[6])
 end
 return {0, left}
 `;
+
+// KEYS: 1 global log, 2 channel log, 3 global in-flight, 4 channel in-flight;
+// ARGV: member, global window, channel window (ms, for the logs' expiry).
+// The answer came back: the slot leaves in-flight and is logged at now. Only
+// a window that had the slot in flight logs it (one without a limit keeps no
+// log, which would otherwise grow untrimmed); a slot that outlived
+// IN_FLIGHT_MS (the REST timeout) is gone already.
+const SETTLE = `${NOW}
+local windows = {tonumber(ARGV[2]), tonumber(ARGV[3])}
+for i = 1, 2 do
+  if redis.call('ZREM', KEYS[i + 2], ARGV[1]) == 1 then
+    redis.call('ZADD', KEYS[i], now, ARGV[1])
+    redis.call('PEXPIRE', KEYS[i], windows[i] + 60000)
+  end
+end
+return now
+`;
+
+// KEYS[1] = limit hash; ARGV[1] = block for this many ms (margin included).
+const BLOCK = `${NOW}
+local untilMs = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('HGET', KEYS[1], 'blockedUntil') or '0')
+if untilMs > current then redis.call('HSET', KEYS[1], 'blockedUntil', untilMs) end
+redis.call('PEXPIRE', KEYS[1], 86400000)
+return untilMs
+`;
+
+interface LimiterCommands {
+  flipfixReserve(...args: (string | number)[]): Promise<[number, number]>;
+  flipfixSettle(...args: (string | number)[]): Promise<number>;
+  flipfixBlock(...args: (string | number)[]): Promise<number>;
+}
 
 /** What Discord's headers said about a route, as @flipfix/discord reports it. */
 export interface ObservedLimit {
@@ -85,11 +143,12 @@ export interface ObservedLimit {
 
 /** Shared, cross-process view of Discord's rate limits. */
 export class SharedRateLimiter {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
   readonly #global: WindowLimit | null;
   readonly #default: WindowLimit | null;
   readonly #margin: number;
+  readonly #inFlightMs: number;
   #seq = 0;
 
   constructor(options: RateLimiterOptions) {
@@ -98,43 +157,55 @@ export class SharedRateLimiter {
     this.#global = options.global === undefined ? { limit: 50, windowMs: 1000 } : options.global;
     this.#default = options.defaultChannel === undefined ? { limit: 5, windowMs: 5000 } : options.defaultChannel;
     this.#margin = options.marginMs ?? 100;
-    this.#redis.defineCommand('flipfixReserve', { numberOfKeys: 4, lua: RESERVE });
+    this.#inFlightMs = options.inFlightMs ?? 15_000;
+    this.#redis.defineCommand('flipfixReserve', { numberOfKeys: 6, lua: RESERVE });
+    this.#redis.defineCommand('flipfixSettle', { numberOfKeys: 4, lua: SETTLE });
+    this.#redis.defineCommand('flipfixBlock', { numberOfKeys: 1, lua: BLOCK });
+  }
+
+  get #commands(): LimiterCommands {
+    return this.#redis as unknown as LimiterCommands;
   }
 
   /**
-   * Reserves one request into `scope` (a channel id or `webhook:<id>`).
-   * Resolves 0 when the caller may send now, else the milliseconds to wait.
+   * Reserves one request into `scope` for a caller that does not report back
+   * (the legacy webhook path): the request is counted from now for one
+   * window, as if answered at once. Resolves 0 when the caller may send now,
+   * else the milliseconds to wait.
    */
   async reserve(scope: string): Promise<number> {
-    return (await this.reserveSlot(scope)).waitMs;
+    const { waitMs, slot } = await this.reserveSlot(scope);
+    await this.settle(scope, slot);
+    return waitMs;
   }
 
   /**
-   * Like {@link reserve}, and also says how many slots are left in the
-   * scope's window after this one (null when the scope is unlimited), so a
-   * caller taking the last slot can make the most of it.
+   * Reserves one request into `scope` (a channel id, `edit:<channel>` or
+   * `webhook:<id>`). `waitMs` is 0 when the caller may send now, else how long
+   * to wait; `remaining` says how many slots are left in the scope's window
+   * after this one (null when the scope is unlimited), so a caller taking the
+   * last slot can make the most of it. A granted `slot` is in flight until
+   * the caller {@link settle}s it (sent and answered) or {@link release}s it
+   * (not sent).
    */
   async reserveSlot(scope: string): Promise<{ waitMs: number; remaining: number | null; slot: string | null }> {
-    const now = Date.now();
-    const member = `${now}-${process.pid}-${++this.#seq}-${Math.random().toString(36).slice(2, 8)}`;
+    const member = `${process.pid}-${++this.#seq}-${randomUUID()}`;
     const g = this.#global;
     const d = this.#default;
-    const result = await (
-      this.#redis as unknown as {
-        flipfixReserve(...args: (string | number)[]): Promise<[number, number]>;
-      }
-    ).flipfixReserve(
+    const result = await this.#commands.flipfixReserve(
       `${this.#prefix}:global`,
       `${this.#prefix}:log:${scope}`,
       `${this.#prefix}:limit:${scope}`,
       `${this.#prefix}:limit:global`,
-      now,
+      `${this.#prefix}:flying:global`,
+      `${this.#prefix}:flying:${scope}`,
       member,
       g?.limit ?? 0,
       g?.windowMs ?? 0,
       d?.limit ?? 0,
       d?.windowMs ?? 0,
       this.#margin,
+      this.#inFlightMs,
     );
     const [waitMs, left] = result.map(Number) as [number, number];
     // Nothing was logged when the slot was refused or no limit applied.
@@ -143,24 +214,29 @@ export class SharedRateLimiter {
   }
 
   /**
-   * Moves a reserved slot to the time the answer came back. Discord counts a
-   * request when it arrives, which can be well after the reservation on a
-   * busy machine; timing the slot at the answer keeps the window conservative.
+   * The answer came back: the slot stops being in flight and is logged at
+   * this moment for the window's length. Discord counts a request when it
+   * arrives, which can be well after the reservation on a busy machine;
+   * timing the slot at the answer keeps the window conservative.
    */
   async settle(scope: string, slot: string | null): Promise<void> {
     if (slot === null) return;
-    const now = Date.now();
-    await this.#redis
-      .multi()
-      .zadd(`${this.#prefix}:global`, 'XX', now, slot)
-      .zadd(`${this.#prefix}:log:${scope}`, 'XX', now, slot)
-      .exec();
+    const channelWindow = this.#default?.windowMs ?? 5000;
+    await this.#commands.flipfixSettle(
+      `${this.#prefix}:global`,
+      `${this.#prefix}:log:${scope}`,
+      `${this.#prefix}:flying:global`,
+      `${this.#prefix}:flying:${scope}`,
+      slot,
+      (this.#global?.windowMs ?? 1000) + this.#margin,
+      Math.max(channelWindow, 60_000),
+    );
   }
 
   /** Gives a reserved slot back unused (the request was not sent). */
   async release(scope: string, slot: string | null): Promise<void> {
     if (slot === null) return;
-    await this.#redis.multi().zrem(`${this.#prefix}:global`, slot).zrem(`${this.#prefix}:log:${scope}`, slot).exec();
+    await Promise.all([this.#redis.zrem(`${this.#prefix}:flying:global`, slot), this.#redis.zrem(`${this.#prefix}:flying:${scope}`, slot)]);
   }
 
   /** Learns a scope's window from response headers (limit and window length). */
@@ -177,9 +253,6 @@ export class SharedRateLimiter {
 
   /** After a 429: nobody sends into `scope` (or anywhere, when global) until it passes. */
   async block(scope: string | 'global', retryAfterMs: number): Promise<void> {
-    const until = Date.now() + Math.ceil(retryAfterMs) + this.#margin;
-    const key = `${this.#prefix}:limit:${scope}`;
-    await this.#redis.hset(key, { blockedUntil: until });
-    await this.#redis.pexpire(key, 24 * 3600 * 1000);
+    await this.#commands.flipfixBlock(`${this.#prefix}:limit:${scope}`, Math.ceil(retryAfterMs) + this.#margin);
   }
 }

@@ -7,8 +7,15 @@
  * process) cooperate safely. Each claimed batch is routed in the claim's
  * transaction (ledger rows written, events marked published and routed); the
  * delivery jobs, whose ids are the ledger ids, are added after COMMIT.
+ *
+ * LISTEN wakes the relay within milliseconds of a commit; the poll is the
+ * backstop. Behind PgBouncer in transaction pooling mode LISTEN "succeeds"
+ * but no notification ever arrives, so after LISTEN the relay sends itself a
+ * probe NOTIFY: if it does not come back, the relay says so once and lives on
+ * the poll alone (latency bounded by `pollMs`).
  */
 import type { Pool, PoolClient } from 'pg';
+import { notificationsArrive } from '@flipfix/db';
 import type { Logger } from '@flipfix/logger';
 import type { ClaimedEvent, RoutedDelivery } from './router';
 
@@ -25,7 +32,17 @@ export interface RelayOptions {
   route: (client: PoolClient, events: ClaimedEvent[]) => Promise<RoutedDelivery[]>;
   /** Enqueues the routed deliveries, after COMMIT. */
   enqueue: (deliveries: RoutedDelivery[]) => Promise<void>;
+  /** How long the LISTEN probe waits for its own NOTIFY. Default 2000 ms. */
+  listenProbeMs?: number;
 }
+
+/**
+ * How the relay learns of new outbox rows: `listen` (NOTIFY, with the poll
+ * as a backstop), `poll` (LISTEN cannot work on this connection, e.g.
+ * PgBouncer in transaction mode), or `pending` (not known yet, or the
+ * listener connection is being re-established).
+ */
+export type RelayWakeMode = 'listen' | 'poll' | 'pending';
 
 
 export class OutboxRelay {
@@ -35,17 +52,23 @@ export class OutboxRelay {
   #running: Promise<void> | null = null;
   #again = false;
   #closed = false;
+  #mode: RelayWakeMode = 'pending';
   /** Events published by this relay since start. */
   published = 0;
 
   constructor(options: RelayOptions) {
-    this.#o = { batchSize: 500, pollMs: 1000, ...options };
+    this.#o = { batchSize: 500, pollMs: 1000, listenProbeMs: 2000, ...options };
+  }
+
+  /** How new rows reach the relay now (see {@link RelayWakeMode}). */
+  get wakeMode(): RelayWakeMode {
+    return this.#mode;
   }
 
   async start(): Promise<void> {
     await this.#listen();
     this.#timer = setInterval(() => {
-      if (!this.#listener) void this.#listen();
+      if (!this.#listener && this.#mode !== 'poll') void this.#listen();
       this.kick();
     }, this.#o.pollMs);
     this.#timer.unref();
@@ -126,22 +149,41 @@ export class OutboxRelay {
     let client: PoolClient | undefined;
     try {
       client = await this.#o.pool.connect();
-      const own = client;
-      client.on('notification', () => this.kick());
-      client.on('error', (err) => {
-        // pg can report one lost connection twice, and close() releases the listener it takes:
-        // only the listener still in place is released here, once.
-        if (this.#listener !== own) return;
+      const listener = client;
+      listener.on('notification', () => this.kick());
+      listener.on('error', (err) => {
+        if (this.#listener !== listener) return;
         this.#o.log.warn({ err }, 'outbox listener lost; polling until it is back');
         this.#listener = null;
-        own.release(true);
+        this.#mode = 'pending';
+        listener.release(true);
       });
-      await client.query('LISTEN flipfix_outbox');
-      this.#listener = client;
+      await listener.query('LISTEN flipfix_outbox');
+      this.#listener = listener;
+      // Not awaited: start() need not wait out the probe's timeout.
+      void this.#probe(listener);
     } catch (err) {
-      client?.release(true);
+      if (client && this.#listener !== client) client.release(true);
       this.#o.log.warn({ err }, 'outbox LISTEN failed; polling');
     }
+  }
+
+  async #probe(client: PoolClient): Promise<void> {
+    const works = await notificationsArrive(client, this.#o.pool, this.#o.listenProbeMs).catch(() => null);
+    // null: the connection failed mid-probe; its error handler re-LISTENs on the next tick.
+    if (works === null || this.#closed || this.#listener !== client) return;
+    if (works) {
+      this.#mode = 'listen';
+      return;
+    }
+    this.#mode = 'poll';
+    this.#o.log.warn(
+      { pollMs: this.#o.pollMs },
+      'outbox LISTEN unavailable (a pooler in transaction mode?): notifications do not arrive; polling the outbox instead',
+    );
+    this.#listener = null;
+    // Closed rather than pooled: the server session behind it may still hold the LISTEN.
+    client.release(true);
   }
 
   async close(): Promise<void> {

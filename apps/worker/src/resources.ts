@@ -7,12 +7,11 @@
  */
 import type { REST } from '@discordjs/rest';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { createDb, type Db } from '@flipfix/db';
 import { createDiscordRestPool, onRateLimitHeaders } from '@flipfix/discord';
 import { countInvalidRequests, InvalidRequestBrake, type WorkerContext } from '@flipfix/engine';
 import type { Logger } from '@flipfix/logger';
-import { createRedis, DEFAULT_PREFIX, DEFAULT_RETRY, openQueue, QUEUES, type RetryPolicy } from '@flipfix/queue';
+import { createRedis, DEFAULT_PREFIX, DEFAULT_RETRY, openQueue, QUEUES, type RedisConnection, type RetryPolicy } from '@flipfix/queue';
 import { Metrics } from './metrics';
 import { SharedRateLimiter, type WindowLimit } from './rate-limiter';
 import { SettingsCache } from './settings-cache';
@@ -39,7 +38,7 @@ export async function createResources(options: WorkerOptions): Promise<Resources
   const log: Logger = options.log;
   const metrics = options.metrics ?? new Metrics();
   const db: Db = createDb({ databaseUrl: options.databaseUrl, max: 10 });
-  const redis: Redis = createRedis(options.redisUrl, 'worker');
+  const redis: RedisConnection = createRedis(options.redis, 'worker');
   const queues = { bot: openQueue(QUEUES.bot, redis, prefix), webhook: openQueue(QUEUES.webhook, redis, prefix) };
   const limits = options.rateLimits ?? {};
   const limiter = new SharedRateLimiter({

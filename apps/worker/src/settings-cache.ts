@@ -53,20 +53,19 @@ export class SettingsCache {
     let client: PoolClient | undefined;
     try {
       client = await this.#opts.pool.connect();
-      const own = client;
-      client.on('notification', () => void this.reload().catch((err) => this.#opts.log.warn({ err }, 'settings reload failed')));
-      client.on('error', (err) => {
-        // pg can report one lost connection twice, and close() releases the listener it takes:
-        // only the listener still in place is released here, once.
-        if (this.#listener !== own) return;
+      const listener = client;
+      listener.on('notification', () => void this.reload().catch((err) => this.#opts.log.warn({ err }, 'settings reload failed')));
+      listener.on('error', (err) => {
+        // Released already (by close, or below when LISTEN failed): releasing twice throws.
+        if (this.#listener !== listener) return;
         this.#opts.log.warn({ err }, 'settings listener lost; polling until it is back');
         this.#listener = null;
-        own.release(true);
+        listener.release(true);
       });
-      await client.query('LISTEN flipfix_settings');
-      this.#listener = client;
+      await listener.query('LISTEN flipfix_settings');
+      this.#listener = listener;
     } catch (err) {
-      client?.release(true);
+      if (client && this.#listener !== client) client.release(true);
       this.#opts.log.warn({ err }, 'settings LISTEN failed; polling');
     }
   }

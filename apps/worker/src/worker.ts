@@ -8,7 +8,7 @@ import type { Queue } from 'bullmq';
 import type { Db } from '@flipfix/db';
 import type { ExtendWorker } from '@flipfix/engine';
 import type { Logger } from '@flipfix/logger';
-import type { RetryPolicy } from '@flipfix/queue';
+import type { RedisTarget, RetryPolicy } from '@flipfix/queue';
 import type { Metrics } from './metrics';
 import { startProcessors } from './processors';
 import type { WindowLimit } from './rate-limiter';
@@ -23,7 +23,8 @@ export { limiterScope } from './resources';
 
 export interface WorkerOptions {
   databaseUrl: string;
-  redisUrl: string;
+  /** Standalone URL, Sentinel set or Cluster (see `resolveRedis`). */
+  redis: RedisTarget;
   /** BullMQ and rate-limiter key prefix. */
   prefix?: string;
   baseUrl: string;

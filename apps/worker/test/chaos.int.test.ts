@@ -19,7 +19,8 @@ const BASE_URL = 'http://chaos.test';
 
 let tdb: TestDatabase;
 let sim: Simulator;
-const prefix = `t${randomUUID().slice(0, 8)}`;
+// Hash-tagged, as the worker process uses QUEUE_PREFIX.
+const prefix = `{t${randomUUID().slice(0, 8)}}`;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {

@@ -3,17 +3,16 @@
  * none twice (BullMQ takes the interrupted jobs over; the Discord nonce and
  * the ledger keep the retried post from doubling).
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogEntry, createMachine, createTestDatabase, type TestDatabase } from '@flipfix/db';
 import { startSimulator, type Simulator } from '@flipfix/discord-sim';
 import { nonceFor } from '@flipfix/discord';
-import { deleteRedisPrefix, embedsOf, REDIS_URL, waitFor } from './harness';
-import { spawnWorker, type WorkerProcess } from './process';
+import { deleteRedisPrefix, embedsOf, waitFor } from './harness';
+import { processEnv, processPrefix, spawnWorker, type WorkerProcess } from './process';
 
 let tdb: TestDatabase;
 let sim: Simulator;
-const prefix = `t${randomUUID().slice(0, 8)}`;
+const prefix = processPrefix();
 const procs: WorkerProcess[] = [];
 
 beforeAll(async () => {
@@ -30,12 +29,7 @@ afterAll(async () => {
 
 function start(): WorkerProcess {
   const p = spawnWorker({
-    DATABASE_URL: tdb.url,
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    DISCORD_API_URL: sim.apiUrl,
-    DISCORD_BOT_TOKEN: sim.token,
-    DISCORD_CHANNEL_ID: sim.channelId,
+    ...processEnv({ databaseUrl: tdb.url, prefix, sim }),
     DELIVERY_BACKOFF_MS: '100',
     WORKER_LOCK_MS: '2000',
     WORKER_STALLED_INTERVAL_MS: '1000',

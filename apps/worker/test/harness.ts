@@ -7,7 +7,7 @@ import type { APIEmbed } from 'discord-api-types/v10';
 import { createTestDatabase, type Db } from '@flipfix/db';
 import { startSimulator, type SimOptions, type Simulator } from '@flipfix/discord-sim';
 import { createLogger } from '@flipfix/logger';
-import { deletePrefix } from '@flipfix/queue';
+import { deletePrefix, type RedisTarget } from '@flipfix/queue';
 
 import { waitFor } from '@flipfix/testing';
 
@@ -30,6 +30,10 @@ export interface Stack {
 
 export interface StackOptions {
   sim?: SimOptions;
+  /** A Sentinel set or Cluster instead of the standalone REDIS_URL (the prefix is then hash-tagged). */
+  redis?: RedisTarget;
+  /** The worker's DATABASE_URL from the test database's (e.g. through PgBouncer). */
+  databaseVia?: (directUrl: string) => string;
   worker?: Partial<WorkerOptions>;
 }
 
@@ -42,10 +46,11 @@ export const NO_RATE_LIMITS: StackOptions = {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const tdb = await createTestDatabase();
   const sim = await startSimulator({ port: 0, ...options.sim });
-  const prefix = `t${randomUUID().slice(0, 8)}`;
+  const redis = options.redis ?? REDIS_URL;
+  const prefix = options.redis ? `{t${randomUUID().slice(0, 8)}}` : `t${randomUUID().slice(0, 8)}`;
   const workerOptions: WorkerOptions = {
-    databaseUrl: tdb.url,
-    redisUrl: REDIS_URL,
+    databaseUrl: options.databaseVia ? options.databaseVia(tdb.url) : tdb.url,
+    redis,
     prefix,
     baseUrl: BASE_URL,
     discord: { token: sim.token, apiUrl: sim.apiUrl, channelId: sim.channelId, timeoutMs: 5000 },
@@ -70,7 +75,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await worker.close();
       await sim.close();
       await tdb.drop();
-      await deleteRedisPrefix(prefix);
+      await deletePrefix(redis, prefix);
     },
   };
 }

@@ -7,7 +7,8 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import { createMachine, updateSettings } from '@flipfix/db';
-import { embedsOf, startStack, waitFor, type Stack } from './harness';
+import { createRedis } from '@flipfix/queue';
+import { embedsOf, REDIS_URL, startStack, waitFor, type Stack } from './harness';
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -20,6 +21,20 @@ afterEach(async () => {
 async function burst(s: Stack, machineId: number, count: number, text: string): Promise<void> {
   await s.db.prisma.$transaction(Array.from({ length: count }, (_, i) => s.db.prisma.logEntry.create({ data: { machineId, text: `${text} ${i}` } })));
 }
+/** Limiter slots reserved but neither settled (sent) nor released (not sent). */
+async function slotsInFlight(s: Stack): Promise<number> {
+  const redis = createRedis(REDIS_URL);
+  try {
+    const keys = await redis.keys(`${s.prefix}:rl:flying:*`);
+    const counts = await Promise.all(keys.map((key) => redis.zcard(key)));
+    return counts.reduce((a, b) => a + b, 0);
+  } finally {
+    await redis.quit();
+  }
+}
+// A slot left unsettled would stay in flight for the REST timeout (15 s):
+// once the work is done, every slot must be back well before that.
+const SLOTS_BACK_MS = 5000;
 const embedsIn = (s: Stack, channelId: string) => s.sim.messages(channelId).reduce((n, m) => n + m.embeds.length, 0);
 
 it('a rate-limited channel does not block the others: its backlog waits as delayed jobs', async () => {
@@ -68,6 +83,8 @@ it('a backlog drains packed into fewer messages than events, and nothing trips a
   expect(s.sim.messages(s.sim.channelId).length).toBeLessThan(20);
   expect(s.sim.stats().rateLimited).toBe(0);
   await waitFor(async () => (await s.db.prisma.delivery.count({ where: { status: 'delivered' } })) === 20, { what: 'ledger' });
+  // Sent, waited, and taken by a flood batch leader: every slot was settled or released.
+  await waitFor(async () => (await slotsInFlight(s)) === 0, { timeoutMs: SLOTS_BACK_MS, what: 'no slot left in flight' });
 }, 40_000);
 
 it('a rate-limit answer (429) is waited out and each post delivered once', async () => {
@@ -99,4 +116,6 @@ it('a rate-limit answer (429) is waited out and each post delivered once', async
   expect((await s.worker.metrics.discord429.get()).values[0]?.value).toBeGreaterThan(0);
   const descriptions = s.sim.messages(s.sim.channelId).flatMap((m) => embedsOf(m).map((e) => e.description ?? ''));
   for (let i = 0; i < 6; i++) expect(descriptions.filter((d) => d.startsWith(`burst ${i}`))).toHaveLength(1);
+  // The posts answered 429 settled their slots too.
+  await waitFor(async () => (await slotsInFlight(s)) === 0, { timeoutMs: SLOTS_BACK_MS, what: 'no slot left in flight' });
 }, 40_000);

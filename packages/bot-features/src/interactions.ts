@@ -15,7 +15,7 @@
  * webhook. A click on something already done answers so and changes nothing.
  */
 import express, { type Request, type Response, Router } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '@flipfix/queue';
 import {
   type Db,
   type DbLike,

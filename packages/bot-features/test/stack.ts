@@ -58,7 +58,7 @@ export async function startFeatureStack(options: FeatureStackOptions = {}): Prom
   let features: BotFeatures | null = null;
   const workerOptions: WorkerOptions = {
     databaseUrl: tdb.url,
-    redisUrl: REDIS_URL,
+    redis: REDIS_URL,
     prefix,
     baseUrl: BASE_URL,
     discord: { token: sim.token, apiUrl: sim.apiUrl, channelId: sim.channelId, timeoutMs: 5000 },

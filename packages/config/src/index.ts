@@ -9,9 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { EnvError } from './errors';
+import { describeRedis, RedisEnvShape, type RedisTopology, resolveRedis } from './redis';
 import { redactUrl, type ServiceCheck, StartupError, waitForServices } from './startup';
 import { toHttpUri } from './uri';
 
+export { EnvError };
+export * from './redis';
 export { describeConnectError, redactUrl, StartupError, type ServiceCheck, type WaitForServicesOptions, waitForServices } from './startup';
 export { type HttpUriOptions, toHttpUri } from './uri';
 
@@ -32,7 +36,6 @@ export const SIM_DEFAULTS = {
 } as const;
 
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/flipfix';
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Links in posts when APP_BASE_URL is unset (development only; production requires it). */
 export const DEFAULT_APP_BASE_URL = 'http://localhost:3000';
@@ -77,10 +80,8 @@ export const BaseEnv = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
     .default(DEFAULT_DATABASE_URL),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
-    .default(DEFAULT_REDIS_URL),
+  // Which Redis: REDIS_URL, REDIS_SENTINELS + REDIS_SENTINEL_NAME or REDIS_CLUSTER_NODES (see resolveRedis).
+  ...RedisEnvShape,
   /** Absolute base for links in posts; required in production (see {@link resolveRuntime}). */
   APP_BASE_URL: baseUrl.optional(),
   DISCORD_BOT_TOKEN: z.string().min(1).optional(),
@@ -126,6 +127,8 @@ export interface Runtime {
   discord: DiscordTarget;
   /** APP_BASE_URL, or {@link DEFAULT_APP_BASE_URL} outside production. */
   baseUrl: string;
+  /** Which Redis (see {@link resolveRedis}). */
+  redis: RedisTopology;
 }
 
 /**
@@ -139,6 +142,7 @@ export interface Runtime {
  * missing variable.
  */
 export function resolveRuntime(env: BaseEnv): Runtime {
+  const redis = resolveRedis(env);
   const token = env.DISCORD_BOT_TOKEN;
   const simulated = token === undefined || (env.DISCORD_API_URL !== undefined && isLoopback(env.DISCORD_API_URL));
   const problems: string[] = [];
@@ -162,13 +166,10 @@ export function resolveRuntime(env: BaseEnv): Runtime {
       simulated,
     },
     baseUrl: env.APP_BASE_URL ?? DEFAULT_APP_BASE_URL,
+    redis,
   };
 }
 
-/** Thrown by {@link parseEnv}; its message lists every bad variable. */
-export class EnvError extends Error {
-  override name = 'EnvError';
-}
 
 /**
  * Parses `source` with `schema`, or throws an {@link EnvError} that names each
@@ -206,12 +207,23 @@ export function loadEnv<S extends z.ZodType<BaseEnv>>(schema: S, source: NodeJS.
  */
 export function waitForCoreServices(
   env: BaseEnv,
-  probes: { postgres: (url: string) => Promise<void>; redis: (url: string) => Promise<void> },
+  probes: { postgres: (url: string) => Promise<void>; redis: (topology: RedisTopology) => Promise<void> },
   report: (line: string) => void,
 ): Promise<void> {
+  const redis = resolveRedis(env);
   const checks: ServiceCheck[] = [
     { service: 'Postgres', address: redactUrl(env.DATABASE_URL), hint: 'start Postgres or set DATABASE_URL', probe: () => probes.postgres(env.DATABASE_URL) },
-    { service: 'Redis', address: redactUrl(env.REDIS_URL), hint: 'start Redis or set REDIS_URL', probe: () => probes.redis(env.REDIS_URL) },
+    {
+      service: 'Redis',
+      address: redis.kind === 'standalone' ? redactUrl(redis.url) : describeRedis(redis),
+      hint:
+        redis.kind === 'standalone'
+          ? 'start Redis or set REDIS_URL'
+          : redis.kind === 'sentinel'
+            ? 'check REDIS_SENTINELS and REDIS_SENTINEL_NAME (the Sentinels must know a primary by that name)'
+            : 'check REDIS_CLUSTER_NODES (the cluster must be up, every slot covered)',
+      probe: () => probes.redis(redis),
+    },
   ];
   return waitForServices(checks, { attempts: env.STARTUP_ATTEMPTS, backoffMs: env.STARTUP_BACKOFF_MS, report });
 }

@@ -29,6 +29,7 @@ export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type ListOptions } from './services
 export { loadPostSubject, loadPostSubjects, type PostSubjectRef } from './post-subject.ts';
 export { RECORD_PATHS, createRecordLinkLookup, linkPreview, storeLinks } from './links.ts';
 export * from './settings.ts';
+export { LISTEN_PROBE_CHANNEL, listenWorks, notificationsArrive } from './listen-probe.ts';
 export { DEMO_MACHINES, seedDemo } from './seed.ts';
 export {
   TEST_TEMPLATE_DATABASE,

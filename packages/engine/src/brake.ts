@@ -7,7 +7,7 @@
  * reports `down`.
  */
 import { type REST, RESTEvents } from '@discordjs/rest';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@flipfix/queue';
 
 /** Discord's limit: invalid requests per 10 minutes before a temporary ban. */
 export const DISCORD_INVALID_REQUEST_LIMIT = 10_000;
@@ -18,8 +18,8 @@ const MINUTE_MS = 60_000;
 
 /** Options of {@link InvalidRequestBrake}. */
 export interface BrakeOptions {
-  redis: Redis;
-  /** The deployment's key prefix (BullMQ's). */
+  redis: RedisConnection;
+  /** The deployment's key prefix (BullMQ's, hash-tagged: `{flipfix}`). */
   prefix: string;
   /** Invalid requests in 10 minutes at which sending stops. Default {@link DEFAULT_BRAKE_THRESHOLD}. */
   threshold?: number;
@@ -39,7 +39,7 @@ export interface BrakeState {
 
 /** Counts invalid requests across every process, and says when to stop sending. */
 export class InvalidRequestBrake {
-  readonly #redis: Redis;
+  readonly #redis: RedisConnection;
   readonly #prefix: string;
   readonly #now: () => number;
   readonly threshold: number;
@@ -51,9 +51,10 @@ export class InvalidRequestBrake {
     this.threshold = options.threshold ?? DEFAULT_BRAKE_THRESHOLD;
   }
 
-  // One hash tag for every bucket, so they share a Redis Cluster slot (read with one MGET).
+  // Under the deployment's hash-tagged prefix every bucket shares one Redis
+  // Cluster slot, so the ten of them are read with one MGET.
   #key(minute: number): string {
-    return `${this.#prefix}:{invalid-requests}:${minute}`;
+    return `${this.#prefix}:invalid-requests:${minute}`;
   }
 
   /** Counts `n` invalid answers now. */

@@ -5,11 +5,10 @@
  * sides import one definition instead of each redeclaring its own slice.
  */
 import type { Worker, WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Db, NotifySettings, OutboxEvent } from '@flipfix/db';
 import type { EventType, PostSubject } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
-import type { RetryPolicy } from '@flipfix/queue';
+import type { RedisConnection, RetryPolicy } from '@flipfix/queue';
 import type { InvalidRequestBrake } from './brake';
 
 /** What Discord said about a rate-limit bucket (from `X-RateLimit-*` headers). */
@@ -48,12 +47,13 @@ export interface WorkerContextOptions {
 /** What the worker hands its extensions (built once, shared by every processor). */
 export interface WorkerContext {
   db: Db;
-  redis: Redis;
+  /** Standalone, Sentinel or Cluster: keys go under the hash-tagged `prefix`. */
+  redis: RedisConnection;
   settings: { readonly current: NotifySettings };
   limiter: RateLimiter;
   metrics: DeliveryMetrics;
   log: Logger;
-  /** BullMQ and Redis key prefix. */
+  /** BullMQ and Redis key prefix (hash-tagged, `{flipfix}`, so a Cluster keeps every key in one slot). */
   prefix: string;
   retry: RetryPolicy;
   options: WorkerContextOptions;

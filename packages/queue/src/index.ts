@@ -3,9 +3,12 @@
  * worker (which consumes) and the web app (which enqueues redeliveries and
  * shows the job dashboard).
  */
-import { Redis, type RedisOptions } from 'ioredis';
 import { type JobsOptions, Queue, type QueueOptions, UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
+import { DEFAULT_KEY_PREFIX } from '@flipfix/config';
+import type { RedisConnection } from './connection';
+
+export * from './connection';
 
 /** Queue names. One queue per stage so each has its own concurrency and dashboard row. */
 export const QUEUES = {
@@ -22,8 +25,12 @@ export const QUEUES = {
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-/** Default BullMQ key prefix; tests pass their own so they never share keys. */
-export const DEFAULT_PREFIX = 'flipfix';
+/**
+ * Default key prefix of BullMQ and every other key, hash-tagged (`{flipfix}`)
+ * so that Redis Cluster keeps each script's keys in one slot; tests pass
+ * their own so they never share keys.
+ */
+export const DEFAULT_PREFIX = DEFAULT_KEY_PREFIX;
 
 /** Most new posts the relay puts in one bot `deliver` job. */
 export const DELIVERY_BATCH_MAX = 25;
@@ -145,61 +152,13 @@ export function parseJob<S extends z.ZodType>(spec: JobSpec<S>, job: { name: str
   return parsed.data;
 }
 
-export interface ConnectionOptions {
-  redisUrl: string;
-  /** Key prefix for every queue (tests use a unique one). */
-  prefix?: string;
-}
-
-/**
- * A Redis connection for BullMQ. Workers need `maxRetriesPerRequest: null`
- * (blocking commands); producers fail fast instead of queueing commands forever.
- */
-export function createRedis(redisUrl: string, role: 'worker' | 'producer' = 'producer', extra: RedisOptions = {}): Redis {
-  return new Redis(redisUrl, {
-    maxRetriesPerRequest: role === 'worker' ? null : 3,
-    enableReadyCheck: true,
-    lazyConnect: false,
-    ...extra,
-  });
-}
-
-/**
- * Resolves once Redis at `redisUrl` answers PING; rejects with the client's
- * error otherwise. One connection attempt, no reconnects, no error events
- * left behind: for start-up checks.
- */
-export async function probeRedis(redisUrl: string, timeoutMs = 3000): Promise<void> {
-  const client = new Redis(redisUrl, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  // Without retries, connect() rejects with a bare "Connection is closed."; the cause (ECONNREFUSED,
-  // ENOTFOUND, WRONGPASS) arrives as an 'error' event just before, so that is what is thrown.
-  let cause: unknown = null;
-  client.on('error', (err) => {
-    cause ??= err;
-  });
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (err) {
-    throw cause ?? err;
-  } finally {
-    client.disconnect();
-  }
-}
-
 /** Opens a BullMQ Queue by catalog name on a shared connection. */
-export function openQueue(name: QueueName, connection: Redis, prefix = DEFAULT_PREFIX, extra: Partial<QueueOptions> = {}): Queue {
+export function openQueue(name: QueueName, connection: RedisConnection, prefix = DEFAULT_PREFIX, extra: Partial<QueueOptions> = {}): Queue {
   return new Queue(name, { connection, prefix, ...extra });
 }
 
 /** All queues, for the dashboard and health checks. */
-export function openAllQueues(connection: Redis, prefix = DEFAULT_PREFIX): Record<keyof typeof QUEUES, Queue> {
+export function openAllQueues(connection: RedisConnection, prefix = DEFAULT_PREFIX): Record<keyof typeof QUEUES, Queue> {
   return {
     bot: openQueue(QUEUES.bot, connection, prefix),
     webhook: openQueue(QUEUES.webhook, connection, prefix),
@@ -235,24 +194,4 @@ async function ensureJob(queue: Queue, jobId: string, name: string, data: object
   }
   await queue.add(name, data, { ...opts, jobId });
   return true;
-}
-
-/**
- * Deletes every Redis key under `prefix:` (queues, rate-limit windows,
- * sessions of one deployment or one test run). Returns how many it deleted.
- */
-export async function deletePrefix(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-  return deleted;
 }

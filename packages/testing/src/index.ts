@@ -1,40 +1,23 @@
 /**
  * Test support shared by every workspace's integration and browser tests:
- * polling a condition against a deadline (never a fixed sleep) and Debian's
- * Chromium for playwright-core.
+ * polling a condition against a deadline (never a fixed sleep), Debian's
+ * Chromium for playwright-core, and real Redis Sentinel / Cluster and
+ * PgBouncer rigs started from Debian's binaries.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
-export interface WaitOptions {
-  timeoutMs?: number;
-  intervalMs?: number;
-  /** Named in the timeout error. */
-  what?: string;
-}
+export * from './wait';
+export * from './processes';
+export * from './redis-rigs';
+export * from './pgbouncer';
 
 /**
- * Polls `check` until it returns a value other than undefined/false/null and
- * resolves it; fails after the timeout with the last error `check` threw.
+ * Path of a preload that skews a process's wall clock by `CLOCK_SKEW_MS`:
+ * `node --import <SKEWED_CLOCK> …` runs it as if on a host whose clock drifted.
  */
-export async function waitFor<T>(
-  check: () => Promise<T | undefined | false | null> | T | undefined | false | null,
-  { timeoutMs = 15_000, intervalMs = 20, what = 'condition' }: WaitOptions = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false && v !== null) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+export const SKEWED_CLOCK = fileURLToPath(new URL('./skewed-clock.mjs', import.meta.url));
 
 /** Debian's Chromium (`apt-get install -y chromium`); never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium';

@@ -12,7 +12,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { type NextFunction, type Request, type Response, Router } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '@flipfix/queue';
 import { z, fieldsOf } from '@flipfix/config';
 import {
   type Db,
@@ -626,6 +626,7 @@ function healthBody(report: HealthReport, names: TargetNames): Html {
 ${report.status === 'ok' ? html`<p class="notice ok">Everything answers.</p>` : html`<div class="notice ${report.status === 'down' ? 'error' : 'warn'}"><strong>${report.status === 'down' ? 'Nothing can be delivered:' : 'Delivering, but needs attention:'}</strong><ul>${report.reasons.map((r) => html`<li>${r}</li>`)}</ul></div>`}
 <div class="card"><ul class="list">
 ${line('Postgres', checks.postgres)}${line('Redis', checks.redis)}${line('Queues', checks.queues)}
+${line('Outbox LISTEN', checks.outboxListen)}
 ${checks.discord ? html`${line('Discord token', checks.discord.token)}${line('Default channel', checks.discord.channel)}${line('Recent deliveries', checks.discord.recentFailures)}` : html`<li class="muted">Discord checks are off (no bot client in this process).</li>`}
 </ul></div>
 <h2>Queue depths</h2>
