@@ -227,24 +227,3 @@ describe('hostile text', () => {
     expect(desc).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
   });
 });
-
-describe('a lost LISTEN connection', () => {
-  it('is released once, events keep flowing, and the worker listens again', async () => {
-    const listeners = async () =>
-      (
-        await stack.db.pool.query<{ pid: number; query: string }>(
-          `SELECT pid, query FROM pg_stat_activity WHERE datname = current_database() AND query IN ('LISTEN flipfix_outbox', 'LISTEN flipfix_settings')`,
-        )
-      ).rows;
-    const before = await waitFor(async () => ((await listeners()).length === 2 ? listeners() : undefined), { what: 'both listeners' });
-    // What a database restart or a dropped connection does to the listeners; pg reports it more than once.
-    await stack.db.pool.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [before.map((l) => l.pid)]);
-    const entry = await createLogEntry(stack.db.prisma, { machineId, text: 'Posted while the listeners were gone' });
-    const [d] = await deliveredFor('log_entry_created', entry.id);
-    expect(d?.status).toBe('delivered');
-    await waitFor(async () => {
-      const now = await listeners();
-      return now.length === 2 && now.every((l) => !before.some((b) => b.pid === l.pid));
-    }, { what: 'listening again on new connections' });
-  });
-});
