@@ -35,6 +35,7 @@ import {
   editMessage,
   formatPost,
   formatStatusEdit,
+  packedLinkButtons,
   nonceFor,
   postMessage,
   unarchiveThread,
@@ -643,6 +644,7 @@ async function packedMessageEdit(deps: BotPathDeps, messageId: string, changedId
     orderBy: { embedIndex: 'asc' },
   });
   const parts: { embeds: NonNullable<RESTPostAPIChannelMessageJSONBody['embeds']>; changed: boolean }[] = [];
+  const bodies: RESTPostAPIChannelMessageJSONBody[] = [];
   for (const row of rows) {
     const changed = row.id === changedId;
     let body = changed ? null : (row.payload as RESTPostAPIChannelMessageJSONBody | null);
@@ -654,9 +656,10 @@ async function packedMessageEdit(deps: BotPathDeps, messageId: string, changedId
       body = formatPost(s, { baseUrl: deps.baseUrl, mode: 'bot' });
     }
     parts.push({ embeds: body.embeds ?? [], changed });
+    bodies.push(body);
   }
-  // A packed message carries no buttons (a button cannot say which embed it is for).
-  return { embeds: fitPackedEdit(parts), components: [], allowed_mentions: { parse: [] } };
+  // A packed message keeps its link buttons, one per record; action buttons stay on single posts.
+  return { embeds: fitPackedEdit(parts), components: packedLinkButtons(bodies), allowed_mentions: { parse: [] } };
 }
 
 /** A counting semaphore with weights: at most `size` units held at once, the others wait in order. */

@@ -4,10 +4,11 @@
  * while the mode was `both`, in words an admin decides on.
  */
 import type { DeliveryMode } from '@flipfix/db';
-import { EVENT_LABELS, type EventType } from '@flipfix/events';
+import { EVENT_ENTITY, EVENT_LABELS, type EventType, isEventType } from '@flipfix/events';
 import type { ParityMismatch, RolloutReport } from '@flipfix/legacy-webhooks';
 import { type Html, html } from '../views/html';
 import { when } from '../views/pages-common';
+import { recordPagePath } from '../views/record-text';
 import { badge } from './kit';
 
 /** Mismatches listed on the page; the JSON API has up to 100. */
@@ -18,14 +19,6 @@ const PROBLEMS: Record<ParityMismatch['problem'], string> = {
   bot_failed: 'only the webhook delivered',
   both_failed: 'both failed',
   payload_differs: 'payloads differ',
-};
-
-const RECORD_PATHS: Record<string, string> = {
-  problem_report_created: 'problem-reports',
-  problem_report_status_changed: 'problem-reports',
-  log_entry_created: 'log-entries',
-  part_request_created: 'part-requests',
-  part_request_update_created: 'part-request-updates',
 };
 
 function plural(n: number, one: string, many: string): string {
@@ -48,10 +41,10 @@ function verdict(report: RolloutReport): Html {
 }
 
 function mismatchRow(m: ParityMismatch, endpointName: (id: string) => string): Html {
-  const path = RECORD_PATHS[m.type];
+  const path = isEventType(m.type) ? recordPagePath(EVENT_ENTITY[m.type], m.entityId) : null;
   const label = EVENT_LABELS[m.type as EventType] ?? m.type;
   return html`<tr data-mismatch="${m.eventId}"><td>${when(m.createdAt)}</td>
-<td>${path ? html`<a href="/${path}/${m.entityId}">${label} #${m.entityId}</a>` : html`${label} #${m.entityId}`}</td>
+<td>${path ? html`<a href="${path}">${label} #${m.entityId}</a>` : html`${label} #${m.entityId}`}</td>
 <td>${PROBLEMS[m.problem]}</td>
 <td>${badge(m.bot.status.split(',')[0] ?? m.bot.status, m.bot.status)}${m.bot.error ? html`<div class="muted">${m.bot.error}</div>` : ''}</td>
 <td>${m.webhooks.map(
