@@ -4,6 +4,7 @@
  * SIGINT/SIGTERM. A bad variable or an unreachable service ends it with one
  * line saying what to do, not a stack trace.
  */
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeRedis, type LoadedEnv, loadEnv, SIM_DEFAULTS, startupProblem, waitForCoreServices } from '@flipfix/config';
@@ -81,9 +82,13 @@ const app = createApp({
   },
 });
 
-const server = app.listen(env.PORT, () => {
+// Not app.listen: Express 5 calls its callback on a failed listen too, which
+// would log "web listening" for a port that is taken.
+const server = createServer(app);
+server.once('listening', () => {
   log.info({ port: env.PORT, discord: discord.simulated ? 'simulator' : 'discord', redis: describeRedis(redisTopology) }, 'web listening');
 });
+server.listen(env.PORT);
 server.once('error', (err: NodeJS.ErrnoException) => {
   // Most often another process on the port: say so in one line instead of an unhandled 'error' stack.
   const why = err.code === 'EADDRINUSE' ? `port ${env.PORT} is in use; stop the other process or set PORT` : startupProblem(err);

@@ -13,8 +13,9 @@
  *  3. reserves a rate-limit slot per post (one Redis round trip each, all at
  *     once); a channel out of slots keeps its posts in this job, to wait;
  *  4. claims the posts it will send (one UPDATE): a post on its own claims
- *     itself; with a backlog (the job waited before, or it holds the
- *     window's last slot) a post leads a flood batch and claims the oldest
+ *     itself; with a backlog (the job waited before, it holds the window's
+ *     last slot, or it holds more posts for the channel than the channel
+ *     has slots left) a post leads a flood batch and claims the oldest
  *     pending posts of its channel with it; a row claimed by an earlier run
  *     of this job is resent exactly as claimed, under the same nonce;
  *  5. sends everything over a pool of REST clients, records what Discord
@@ -34,6 +35,7 @@ import {
   editMessage,
   formatPost,
   formatStatusEdit,
+  packedLinkButtons,
   nonceFor,
   postMessage,
   unarchiveThread,
@@ -272,7 +274,7 @@ async function deliverPosts(
       if (r.status === 'rejected') throw r.reason;
       return r.value;
     });
-    await prepareSends(deps, job, data, candidates, slots, format, result, remaining, sends);
+    await prepareSends(deps, data, candidates, slots, format, result, remaining, sends);
   } catch (err) {
     await Promise.all(reserved.map((r, i) => (r.status === 'fulfilled' ? deps.limiter.release(candidates[i]!.channelId, r.value.slot).catch(() => undefined) : undefined)));
     throw err;
@@ -365,12 +367,12 @@ async function deliverPosts(
 /**
  * Sorts a run's posts by the slots they got: the ones without a slot wait
  * (their slot, if any, is released), singles are claimed, leaders claim
- * their batch; each post that will be sent is pushed onto `sends` with its
- * slot, and each slot that will not be used is released.
+ * their batch (a channel's slots go to its oldest posts not yet taken by an
+ * earlier leader of this run); each post that will be sent is pushed onto
+ * `sends` with its slot, and each slot that will not be used is released.
  */
 async function prepareSends(
   deps: BotPathDeps,
-  job: Job,
   data: BotDeliveryJob,
   candidates: readonly Candidate[],
   slots: readonly { waitMs: number; remaining: number | null; slot: string | null }[],
@@ -380,12 +382,32 @@ async function prepareSends(
   sends: Send[],
 ): Promise<void> {
   const settings = deps.settings();
+  // A channel with more posts in this run than slots granted to it has a
+  // backlog now: its messages are packed from the first one, not only once
+  // the window's last slot is reached. A lone post still goes out on its own.
+  const postsIn = new Map<string, number>();
+  const grantedIn = new Map<string, number>();
+  for (const [i, { channelId }] of candidates.entries()) {
+    postsIn.set(channelId, (postsIn.get(channelId) ?? 0) + 1);
+    if (slots[i]!.waitMs <= 0) grantedIn.set(channelId, (grantedIn.get(channelId) ?? 0) + 1);
+  }
   const saturated = new Map<string, number>();
   const singles: { row: Row; subject: PostSubject; channelId: string; slot: string | null }[] = [];
-  const leaders: typeof singles = [];
+  const resends: typeof singles = [];
+  // Per channel, the slots its flood batches will use and the posts that may
+  // lead them, oldest first: a post whose row an earlier leader of this run
+  // took hands its slot to the next post not yet taken, so a window's slots
+  // all carry batches rather than go back unused.
+  const leaderSlots = new Map<string, (string | null)[]>();
+  const mayLead = new Map<string, { row: Row; subject: PostSubject }[]>();
   const unused: Promise<void>[] = [];
   for (const [i, { row, subject, channelId }] of candidates.entries()) {
     const { waitMs, remaining: left, slot } = slots[i]!;
+    const resend = row.batch_id === row.id;
+    // Threads route posts to other channels, so batching is off while they are on.
+    const floodBatching = deps.batching !== false && !settings.threadsEnabled && channelId === row.target_key;
+    const backlog = data.backlog === true || left === 0 || postsIn.get(channelId)! > (grantedIn.get(channelId) ?? 0);
+    if (floodBatching && backlog && !resend) mayLead.set(channelId, [...(mayLead.get(channelId) ?? []), { row, subject }]);
     const waitFor = saturated.get(channelId) ?? waitMs;
     if (waitFor > 0) {
       // Out of slots: the rest of this channel's posts wait in this job.
@@ -395,10 +417,8 @@ async function prepareSends(
       remaining.wait([row.id], waitFor);
       continue;
     }
-    const resend = row.batch_id === row.id;
-    // Threads route posts to other channels, so batching is off while they are on.
-    const floodBatching = deps.batching !== false && !settings.threadsEnabled && channelId === row.target_key;
-    if (resend || (floodBatching && (data.backlog === true || left === 0))) leaders.push({ row, subject, channelId, slot });
+    if (resend) resends.push({ row, subject, channelId, slot });
+    else if (floodBatching && backlog) leaderSlots.set(channelId, [...(leaderSlots.get(channelId) ?? []), slot]);
     else singles.push({ row, subject, channelId, slot });
   }
   await Promise.all(unused);
@@ -417,16 +437,30 @@ async function prepareSends(
       }
     }
   }
-  for (const p of leaders) {
-    // A leader retried after a failure resends its batch exactly as it was claimed.
-    const members = p.row.batch_id === p.row.id ? await ledger.batchMembers(deps.db.pool, p.row.id) : await claimBatch(deps, p.row);
-    if (!members.includes(p.row.id)) {
-      // Another leader took it in the meantime: that leader sends it.
-      await deps.limiter.release(p.channelId, p.slot);
-      continue;
-    }
-    const send = await formBatch(deps, p.row, p.subject, p.channelId, p.slot, members, format, result, remaining);
+  // A leader retried after a failure resends its batch exactly as it was claimed.
+  for (const p of resends) {
+    const members = await ledger.batchMembers(deps.db.pool, p.row.id);
+    const send = members.includes(p.row.id) ? await formBatch(deps, p.row, p.subject, p.channelId, p.slot, members, format, result, remaining) : null;
     if (send) sends.push(send);
+    else await deps.limiter.release(p.channelId, p.slot);
+  }
+  for (const [channelId, free] of leaderSlots) {
+    const taken = new Set<string>();
+    for (const lead of mayLead.get(channelId) ?? []) {
+      if (taken.has(lead.row.id)) continue;
+      if (free.length === 0) {
+        // Not reached in this window: it waits in this job for the next one.
+        remaining.wait([lead.row.id], saturated.get(channelId) ?? 1);
+        continue;
+      }
+      const members = await claimBatch(deps, lead.row);
+      // Empty when another leader took this post: that leader sends it.
+      if (!members.includes(lead.row.id)) continue;
+      for (const id of members) taken.add(id);
+      const send = await formBatch(deps, lead.row, lead.subject, channelId, free.shift()!, members, format, result, remaining);
+      if (send) sends.push(send);
+    }
+    await Promise.all(free.map((slot) => deps.limiter.release(channelId, slot)));
   }
 }
 
@@ -608,6 +642,7 @@ async function packedMessageEdit(deps: BotPathDeps, messageId: string, changedId
     orderBy: { embedIndex: 'asc' },
   });
   const parts: { embeds: NonNullable<RESTPostAPIChannelMessageJSONBody['embeds']>; changed: boolean }[] = [];
+  const bodies: RESTPostAPIChannelMessageJSONBody[] = [];
   for (const row of rows) {
     const changed = row.id === changedId;
     let body = changed ? null : (row.payload as RESTPostAPIChannelMessageJSONBody | null);
@@ -619,9 +654,10 @@ async function packedMessageEdit(deps: BotPathDeps, messageId: string, changedId
       body = formatPost(s, { baseUrl: deps.baseUrl, mode: 'bot' });
     }
     parts.push({ embeds: body.embeds ?? [], changed });
+    bodies.push(body);
   }
-  // A packed message carries no buttons (a button cannot say which embed it is for).
-  return { embeds: fitPackedEdit(parts), components: [], allowed_mentions: { parse: [] } };
+  // A packed message keeps its link buttons, one per record; action buttons stay on single posts.
+  return { embeds: fitPackedEdit(parts), components: packedLinkButtons(bodies), allowed_mentions: { parse: [] } };
 }
 
 /** A counting semaphore with weights: at most `size` units held at once, the others wait in order. */

@@ -48,6 +48,13 @@ it('packs a burst into few messages, in order, each event mapped to its embed', 
     const msg = messages.find((m) => m.id === r.discordMessageId)!;
     expect(embedsOf(msg)[r.embedIndex!]?.url).toBe(`http://flipfix.test/problem-reports/${r.event.entityId}`);
   }
+  // Each message carries one link button per record it holds, to that record, in rows of at most 5.
+  for (const m of messages) {
+    const rows = (m.components ?? []) as { components: { url?: string }[] }[];
+    expect(rows.every((row) => row.components.length <= 5)).toBe(true);
+    const urls = rows.flatMap((row) => row.components.map((c) => c.url).filter((u) => u !== undefined));
+    expect(urls).toEqual(embedsOf(m).map((e) => e.url));
+  }
 
   // Closing a batched report edits its embed inside the packed message, keeping the others.
   const batched = rows.find((r) => r.batchId && r.embedIndex! > 0)!;
@@ -61,4 +68,7 @@ it('packs a burst into few messages, in order, each event mapped to its embed', 
   expect(after.edited_timestamp).toBeTruthy();
   expect(embedsOf(after)).toHaveLength(before);
   expect(JSON.stringify(embedsOf(after)[batched.embedIndex!])).toMatch(/[Cc]losed/);
+  // The edit keeps one link button per record (an edit replaces the components too).
+  const afterUrls = ((after.components ?? []) as { components: { url?: string }[] }[]).flatMap((row) => row.components.map((c) => c.url));
+  expect(afterUrls).toEqual(embedsOf(after).map((e) => e.url));
 }, 60_000);

@@ -87,6 +87,21 @@ describe('every Flipfix event type posts, linking to Flipfix', () => {
     expect(embed?.description).toContain('— Dana on Discord, Lee Adama');
   });
 
+  it("Flipfix's link markup renders as links to Flipfix's pages, a link to nothing as a broken link", async () => {
+    const reportId = await django.problemReport({ machineId, description: 'Drop targets slow' });
+    const id = await django.logEntry({
+      machineId,
+      text: `Reset the bank on [[machine:id:${machineId}]], see [[problem:${reportId}]] and [[log:999999]]`,
+      maintainerNames: 'Pat',
+    });
+    const [d] = await settled('log_entry_created', id);
+    const [embed] = embedsOf(messageOf(d!.discordMessageId));
+    expect(embed?.description).toContain(`Reset the bank on [Eight Ball Deluxe](${BASE_URL}/machines/eight-ball-deluxe/)`);
+    expect(embed?.description).toContain(`see [Problem #${reportId}: Drop targets slow](${BASE_URL}/problem-reports/${reportId}/)`);
+    expect(embed?.description).toContain('and *[broken link]*');
+    expect(embed?.description).not.toContain('[[');
+  });
+
   it('a part request and its update (the update links to the request, Flipfix #208: one post per action)', async () => {
     const requestId = await django.partRequest({ text: 'Flipper rebuild kit', machineId, requestedByName: 'Shop Sam' });
     const [posted] = await settled('part_request_created', requestId);

@@ -40,7 +40,7 @@ const embedsIn = (s: Stack, channelId: string) => s.sim.messages(channelId).redu
 it('a rate-limited channel does not block the others: its backlog waits as delayed jobs', async () => {
   // A window far longer than the test: the busy channel's backlog cannot drain
   // while the test runs, however slow the machine. Only 2 worker slots.
-  const window = { limit: 5, windowMs: 600_000 };
+  const window = { limit: 2, windowMs: 600_000 };
   stack = await startStack({ sim: { rateLimits: { perChannel: window } }, worker: { concurrency: 2, rateLimits: { defaultChannel: window } } });
   const s = stack;
   const machine = await createMachine(s.db.prisma, { name: 'Attack from Mars', shortName: 'AFM' });
@@ -48,9 +48,10 @@ it('a rate-limited channel does not block the others: its backlog waits as delay
   const v = await updateSettings(s.db.prisma, { events: { part_request_created: { enabled: true, channelId: other.id } } }, 'test');
   await waitFor(() => s.worker.settings.current.version === v.version);
 
-  // More than a window can carry (4 single posts + a batch of 10 under its last slot).
-  await burst(s, machine.id, 20, 'busy');
-  await waitFor(() => embedsIn(s, s.sim.channelId) >= 14, { what: 'first window used' });
+  // More than a window can carry (one job of 25 posts; two batches of 10, packed from the first message).
+  await burst(s, machine.id, 25, 'busy');
+  await waitFor(() => embedsIn(s, s.sim.channelId) >= 20, { what: 'first window used' });
+  expect(s.sim.messages(s.sim.channelId)).toHaveLength(2);
   await s.db.prisma.partRequest.create({ data: { text: 'Goes to the quiet channel' } });
   await waitFor(() => s.sim.messages(other.id).length === 1, { what: 'quiet channel post' });
 
@@ -63,7 +64,7 @@ it('a rate-limited channel does not block the others: its backlog waits as delay
     { what: 'backlog delayed, no slot held' },
   );
   const pending = await s.db.prisma.delivery.findMany({ where: { status: 'pending', targetKey: s.sim.channelId }, select: { id: true } });
-  expect(pending.length).toBe(20 - embedsIn(s, s.sim.channelId));
+  expect(pending.length).toBe(25 - embedsIn(s, s.sim.channelId));
   expect(pending.length).toBeGreaterThan(0);
   // The waiting posts wait in the job that brought them: no post crossed the queue a second time.
   const busy = new Set((await s.db.prisma.delivery.findMany({ where: { targetKey: s.sim.channelId }, select: { id: true } })).map((d) => d.id));

@@ -101,6 +101,10 @@ export async function runAction(db: DbLike, action: CustomIdAction, name: string
       const r = await claimProblemReport(db, action.id, name);
       return r.changed ? `You claimed problem report #${report.id}.` : `Already claimed by ${r.report.claimedByName ?? 'someone else'}.`;
     }
+    if (action.action === 'reopen') {
+      const r = await setProblemReportStatus(db, action.id, 'open', name);
+      return r.changed ? `You reopened problem report #${report.id}.` : `Problem report #${report.id} is already open.`;
+    }
     const r = await setProblemReportStatus(db, action.id, 'closed', name);
     return r.changed ? `You closed problem report #${report.id}.` : `Problem report #${report.id} is already closed.`;
   }

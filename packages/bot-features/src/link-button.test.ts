@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { formatPost, formatStatusEdit } from '@flipfix/discord';
 import type { PostSubject } from '@flipfix/events';
 
-const base = { photoUrls: [], createdAt: new Date('2026-01-01T00:00:00Z') };
+const base = { photoUrls: [], createdAt: new Date('2026-01-01T00:00:00Z'), links: {} };
 const machine = { id: 1, name: 'Eight Ball Deluxe', shortName: 'EBD' };
 const subjects: PostSubject[] = [
   { ...base, kind: 'problem_report', id: 3, url: 'https://flipfix.example/problem-reports/3', machine, status: 'open', problemType: 'other', priority: 'minor', description: 'x', reporterName: null, reporterContact: null, claimedByName: null },
@@ -25,7 +25,7 @@ const subjects: PostSubject[] = [
     newStatus: null,
     requestStatus: 'requested',
     postedByName: null,
-    partRequest: { label: 'Part request #6', url: 'https://flipfix.example/part-requests/6', text: 'z' },
+    partRequest: { label: 'Parts Request #6', url: 'https://flipfix.example/part-requests/6', lead: null, text: 'z' },
   },
 ];
 
@@ -39,7 +39,7 @@ describe('link button', () => {
     });
   }
 
-  it('claim disabled once claimed; no Close on a closed report', () => {
+  it('claim disabled once claimed; a closed report offers Reopen instead of Claim and Close', () => {
     const labels = (s: PostSubject) =>
       ((formatPost(s, { baseUrl: 'https://flipfix.example' }).components?.[0] as { components: { label?: string; disabled?: boolean }[] } | undefined)?.components ?? []).map(
         (b) => `${b.label}${b.disabled ? ' (disabled)' : ''}`,
@@ -47,7 +47,7 @@ describe('link button', () => {
     const open = subjects[0] as Extract<PostSubject, { kind: 'problem_report' }>;
     expect(labels(open)).toEqual(['View in Flipfix', 'Claim', 'Close']);
     expect(labels({ ...open, claimedByName: 'Ada' })).toEqual(['View in Flipfix', 'Claim (disabled)', 'Close']);
-    expect(labels(subjects[1]!)).toEqual(['View in Flipfix']);
+    expect(labels(subjects[1]!)).toEqual(['View in Flipfix', 'Reopen']);
   });
 
   it('webhook posts have no components', () => {

@@ -133,7 +133,7 @@ describe('buttons through the simulator', () => {
     expect((await getProblemReport(stack.db.prisma, pr.id)).claimedByName).toBe('Ada');
   });
 
-  it('Close closes the report (actor = clicker), recolours the post and removes its action buttons', async () => {
+  it('Close closes the report (actor = clicker), recolours the post and leaves Reopen as its only action', async () => {
     const pr = await createProblemReport(stack.db.prisma, { machineId, description: 'Trolls stuck up' });
     const [post] = await settled(stack.db, 'problem_report_created', pr.id);
     const messageId = post!.discordMessageId!;
@@ -146,7 +146,7 @@ describe('buttons through the simulator', () => {
 
     await waitFor(() => embedsOf(message(messageId))[0]?.color === 3066993, { what: 'post recoloured' });
     expect(embedsOf(message(messageId))[0]?.fields?.find((f) => f.name === 'Status')?.value).toBe('Closed');
-    expect(buttonsOf(message(messageId)).map((b) => b.label)).toEqual(['View in Flipfix']);
+    expect(buttonsOf(message(messageId)).map((b) => b.label)).toEqual(['View in Flipfix', 'Reopen']);
 
     const body = JSON.stringify({
       id: '1300000000000099002',
@@ -159,6 +159,12 @@ describe('buttons through the simulator', () => {
     const again = await send(body, signed(body));
     expect(again.json).toMatchObject({ data: { content: `Problem report #${pr.id} is already closed.` } });
     expect(await stack.db.prisma.logEntry.count({ where: { problemReportId: pr.id } })).toBe(1);
+
+    const reopen = await stack.sim.click({ channelId: channel(), messageId, customId: `reopen:problem_report:${pr.id}`, user: { id: '1100000000000000903', username: 'Linus' } });
+    expect(reopen.response).toMatchObject({ data: { content: `You reopened problem report #${pr.id}.`, flags: 64 } });
+    expect((await getProblemReport(stack.db.prisma, pr.id)).status).toBe('open');
+    await waitFor(() => embedsOf(message(messageId))[0]?.color === 15158332, { what: 'post red again' });
+    await waitFor(() => buttonsOf(message(messageId)).map((b) => b.label).join() === 'View in Flipfix,Claim,Close', { what: 'Claim and Close back' });
   });
 
   it('Mark ordered then Mark received post updates and edit the request post', async () => {
@@ -212,7 +218,7 @@ describe('edits in place from other writers', () => {
     const [post] = await settled(stack.db, 'problem_report_created', pr.id);
     const id = post!.discordMessageId;
     await setProblemReportStatus(stack.db.prisma, pr.id, 'closed', 'Ada');
-    await waitFor(() => buttonsOf(message(id)).length === 1, { what: 'closed post' });
+    await waitFor(() => buttonsOf(message(id)).map((b) => b.label).join() === 'View in Flipfix,Reopen', { what: 'closed post' });
     await setProblemReportStatus(stack.db.prisma, pr.id, 'open', 'Ada');
     await waitFor(() => embedsOf(message(id))[0]?.color === 15158332 && buttonsOf(message(id)).length === 3, { what: 'reopened post' });
     await claimProblemReport(stack.db.prisma, pr.id, 'Grace');

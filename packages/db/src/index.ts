@@ -26,17 +26,9 @@ export * from './services/problem-reports.ts';
 export * from './services/log-entries.ts';
 export * from './services/part-requests.ts';
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type ListOptions } from './services/shared.ts';
-export { RECORD_PATHS, linkExcerpt, loadPostSubject, loadPostSubjects, recordUrl, type PostSubjectRef } from './post-subject.ts';
-export {
-  SOURCE_NAMES,
-  builtinSource,
-  linkKey,
-  type LinkRef,
-  type LinkTarget,
-  type Source,
-  type SourceName,
-  type SourceRecords,
-} from './source.ts';
+export { loadPostSubject, loadPostSubjects, type PostSubjectRef } from './post-subject.ts';
+export { RECORD_PATHS, createRecordLinkLookup, linkPreview, storeLinks } from './links.ts';
+export { SOURCE_NAMES, builtinSource, type Source, type SourceName, type SourceRecords } from './source.ts';
 export * from './settings.ts';
 export { LISTEN_PROBE_CHANNEL, listenWorks, notificationsArrive } from './listen-probe.ts';
 export { DEMO_MACHINES, seedDemo } from './seed.ts';

@@ -1,4 +1,13 @@
-import type { EntityType, EventType, LinkedRecord, MachineRef, PostSubject } from '@flipfix/events';
+import {
+  type EntityType,
+  type EventType,
+  type LinkedRecord,
+  type MachineRef,
+  PROBLEM_TYPE_LABELS,
+  type PostSubject,
+  resolveSubjectLinks,
+} from '@flipfix/events';
+import { createRecordLinkLookup, RECORD_PATHS } from './links.ts';
 import type { Machine, PrismaClient } from './generated/prisma/client.ts';
 import { photosInOrder } from './services/shared.ts';
 
@@ -9,30 +18,7 @@ export interface PostSubjectRef {
   entityId: number;
 }
 
-/** Path of each record's human page (served by the web app), relative to the base URL. */
-export const RECORD_PATHS: Record<EntityType, string> = {
-  problem_report: '/problem-reports',
-  log_entry: '/log-entries',
-  part_request: '/part-requests',
-  part_request_update: '/part-request-updates',
-};
-
-/** Absolute URL of a record's page, e.g. `https://flipfix.example/problem-reports/7`. */
-export function recordUrl(baseUrl: string, entityType: EntityType, id: number): string {
-  return `${baseUrl.replace(/\/+$/, '')}${RECORD_PATHS[entityType]}/${id}`;
-}
-
-const LINK_TEXT_CHARS = 50;
-
-/** About the first 50 characters of `text`, on a word boundary when one is near, never splitting a code point. */
-export function linkExcerpt(text: string, max = LINK_TEXT_CHARS): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  const chars = Array.from(flat);
-  if (chars.length <= max) return flat;
-  const cut = chars.slice(0, max).join('');
-  const space = cut.lastIndexOf(' ');
-  return `${(space >= max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
-}
+const base = (baseUrl: string) => baseUrl.replace(/\/+$/, '');
 
 function machineRef(machine: Machine): MachineRef {
   return { id: machine.id, name: machine.name, shortName: machine.shortName };
@@ -40,8 +26,8 @@ function machineRef(machine: Machine): MachineRef {
 
 /**
  * Loads the record behind an event, fresh, as the formatter's view (photos
- * ordered by position, linked records with page URLs). Null when the record
- * has been deleted since. `problem_report_status_changed` loads the report as
+ * ordered by position, linked records with page URLs, the targets of its
+ * record links). Null when the record has been deleted since. `problem_report_status_changed` loads the report as
  * it is now, so an edited post shows the current status.
  */
 export async function loadPostSubject(prisma: PrismaClient, event: PostSubjectRef, baseUrl: string): Promise<PostSubject | null> {
@@ -51,8 +37,9 @@ export async function loadPostSubject(prisma: PrismaClient, event: PostSubjectRe
 
 /**
  * {@link loadPostSubject} for many events at once: one query per record type
- * (with joins), whatever the number of events. The result is aligned with
- * `events`; null where the record no longer exists.
+ * (with joins), whatever the number of events, and, when the texts hold
+ * record links, one query per kind of link for the whole batch. The result is
+ * aligned with `events`; null where the record no longer exists.
  */
 export async function loadPostSubjects(
   prisma: PrismaClient,
@@ -77,9 +64,10 @@ export async function loadPostSubjects(
               put('problem_report', {
                 kind: 'problem_report',
                 id: r.id,
-                url: recordUrl(baseUrl, 'problem_report', r.id),
+                url: base(baseUrl) + RECORD_PATHS.problem_report(r.id),
                 photoUrls: r.photos.map((p) => p.url),
                 createdAt: r.createdAt,
+                links: {},
                 machine: machineRef(r.machine),
                 status: r.status,
                 problemType: r.problemType,
@@ -97,7 +85,7 @@ export async function loadPostSubjects(
           .findMany({
             relationLoadStrategy: 'join',
             where: { id: { in: entries } },
-            include: { machine: true, photos: photosInOrder, problemReport: { select: { id: true, description: true } } },
+            include: { machine: true, photos: photosInOrder, problemReport: { select: { id: true, description: true, problemType: true } } },
           })
           .then((rows) => {
             for (const e of rows) {
@@ -105,16 +93,18 @@ export async function loadPostSubjects(
                 e.problemReport === null
                   ? null
                   : {
-                      label: `Problem report #${e.problemReport.id}`,
-                      url: recordUrl(baseUrl, 'problem_report', e.problemReport.id),
-                      text: linkExcerpt(e.problemReport.description),
+                      label: `Problem Report #${e.problemReport.id}`,
+                      url: base(baseUrl) + RECORD_PATHS.problem_report(e.problemReport.id),
+                      lead: e.problemReport.problemType === 'other' ? null : PROBLEM_TYPE_LABELS[e.problemReport.problemType],
+                      text: e.problemReport.description,
                     };
               put('log_entry', {
                 kind: 'log_entry',
                 id: e.id,
-                url: recordUrl(baseUrl, 'log_entry', e.id),
+                url: base(baseUrl) + RECORD_PATHS.log_entry(e.id),
                 photoUrls: e.photos.map((p) => p.url),
                 createdAt: e.createdAt,
+                links: {},
                 machine: machineRef(e.machine),
                 text: e.text,
                 maintainerNames: e.maintainerNames,
@@ -131,9 +121,10 @@ export async function loadPostSubjects(
               put('part_request', {
                 kind: 'part_request',
                 id: r.id,
-                url: recordUrl(baseUrl, 'part_request', r.id),
+                url: base(baseUrl) + RECORD_PATHS.part_request(r.id),
                 photoUrls: r.photos.map((p) => p.url),
                 createdAt: r.createdAt,
+                links: {},
                 machine: r.machine === null ? null : machineRef(r.machine),
                 text: r.text,
                 status: r.status,
@@ -155,9 +146,10 @@ export async function loadPostSubjects(
               put('part_request_update', {
                 kind: 'part_request_update',
                 id: u.id,
-                url: recordUrl(baseUrl, 'part_request_update', u.id),
+                url: base(baseUrl) + RECORD_PATHS.part_request_update(u.id, request.id),
                 photoUrls: u.photos.map((p) => p.url),
                 createdAt: u.createdAt,
+                links: {},
                 partRequestId: request.id,
                 machine: request.machine === null ? null : machineRef(request.machine),
                 text: u.text,
@@ -165,13 +157,15 @@ export async function loadPostSubjects(
                 requestStatus: request.status,
                 postedByName: u.postedByName,
                 partRequest: {
-                  label: `Part request #${request.id}`,
-                  url: recordUrl(baseUrl, 'part_request', request.id),
-                  text: linkExcerpt(request.text),
+                  label: `Parts Request #${request.id}`,
+                  url: base(baseUrl) + RECORD_PATHS.part_request(request.id),
+                  lead: null,
+                  text: request.text,
                 },
               });
             }
           }),
   ]);
+  await resolveSubjectLinks(createRecordLinkLookup(prisma, baseUrl), [...byKey.values()]);
   return events.map((e) => byKey.get(`${e.entityType}:${e.entityId}`) ?? null);
 }

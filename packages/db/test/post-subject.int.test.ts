@@ -52,14 +52,16 @@ describe('loadPostSubject', () => {
       reporterName: null,
       reporterContact: 'guest@example.org',
       claimedByName: null,
+      links: {},
     });
   });
 
-  it('log entry: links its problem report with a short excerpt', async () => {
+  it('log entry: links its problem report, with its problem type as the lead and its whole text', async () => {
     const machine = await factories.machine(t.db);
     const report = await createProblemReport(t.db, {
       machineId: machine.id,
       description: 'The left flipper is very weak and sometimes does not return to its rest position at all',
+      problemType: 'no_credits',
     });
     const entry = await createLogEntry(t.db, {
       machineId: machine.id,
@@ -79,9 +81,10 @@ describe('loadPostSubject', () => {
       maintainerNames: ['Ada', 'Grace'],
       photoUrls: [],
       problemReport: {
-        label: `Problem report #${report.id}`,
+        label: `Problem Report #${report.id}`,
         url: `https://flipfix.example/problem-reports/${report.id}`,
-        text: 'The left flipper is very weak and sometimes does…',
+        lead: 'No Credits',
+        text: 'The left flipper is very weak and sometimes does not return to its rest position at all',
       },
     });
     const plain = await factories.logEntry(t.db, { machineId: machine.id });
@@ -117,7 +120,7 @@ describe('loadPostSubject', () => {
     ).toEqual({
       kind: 'part_request_update',
       id: update.id,
-      url: `https://flipfix.example/part-request-updates/${update.id}`,
+      url: `https://flipfix.example/part-requests/${request.id}#update-${update.id}`,
       photoUrls: ['https://img.example/box.jpg'],
       createdAt: update.createdAt,
       partRequestId: request.id,
@@ -127,10 +130,12 @@ describe('loadPostSubject', () => {
       requestStatus: 'received',
       postedByName: 'Kim',
       partRequest: {
-        label: `Part request #${request.id}`,
+        label: `Parts Request #${request.id}`,
         url: `https://flipfix.example/part-requests/${request.id}`,
+        lead: null,
         text: 'Saucer LED board',
       },
+      links: {},
     });
   });
 
@@ -178,7 +183,56 @@ describe('loadPostSubjects', () => {
       'problem_report',
       (await t.db.prisma.partRequest.findUnique({ where: { id: entry.id } })) ? 'part_request' : null,
     ]);
-    expect(batch[0]).toMatchObject({ id: entry.id, problemReport: { label: `Problem report #${report.id}` } });
+    expect(batch[0]).toMatchObject({ id: entry.id, problemReport: { label: `Problem Report #${report.id}` } });
     expect(await loadPostSubjects(t.db.prisma, [], BASE)).toEqual([]);
+  });
+});
+
+describe('record links', () => {
+  it('authored links are stored by id; a link to nothing is refused naming the field', async () => {
+    const afm = await factories.machine(t.db, { name: 'Attack From Mars Links' });
+    expect(afm.slug).toBe('attack-from-mars-links');
+    const entry = await createLogEntry(t.db, { machineId: afm.id, text: 'Same as [[machine:attack-from-mars-links]] and [[machine:id:999999]], see [[problem:1]]' });
+    expect(entry.text).toBe(`Same as [[machine:id:${afm.id}]] and [[machine:id:999999]], see [[problem:1]]`);
+    await expect(createLogEntry(t.db, { machineId: afm.id, text: 'See [[machine:no-such-machine]] and [[model:x]]' })).rejects.toMatchObject({
+      code: 'invalid',
+      field: 'text',
+      message: 'Machine not found: [[machine:no-such-machine]]; Model not found: [[model:x]]',
+    });
+  });
+
+  it('resolves every link of a batch with one query per kind, with display names, absolute URLs and broken ones left out', async () => {
+    const mm = await factories.machine(t.db, { name: 'Medieval Madness Links', shortName: 'MML' });
+    const report = await createProblemReport(t.db, { machineId: mm.id, description: 'Castle  [gate] stuck open after the drawbridge hit' });
+    const request = await createPartRequest(t.db, { text: 'Drawbridge motor' });
+    const update = await createPartRequestUpdate(t.db, request.id, { text: 'Shipped today' });
+    const entry = await createLogEntry(t.db, {
+      machineId: mm.id,
+      problemReportId: report.id,
+      text: `${Array.from({ length: 20 }, () => `[[machine:id:${mm.id}]] [[problem:${report.id}]]`).join(' ')} [[partrequest:${request.id}]] [[partrequestupdate:${update.id}]] [[log:99999999]] [[page:id:1]]`,
+    });
+    let queries = 0;
+    const counting = t.db.prisma.$extends({
+      query: {
+        $allOperations({ args, query }) {
+          queries++;
+          return query(args);
+        },
+      },
+    }) as unknown as typeof t.db.prisma;
+    const [subject] = await loadPostSubjects(counting, [{ type: 'log_entry_created', entityType: 'log_entry', entityId: entry.id }], 'https://flipfix.example');
+    // The log entry itself, then one query per kind linked (machine, problem, log, partrequest,
+    // partrequestupdate), however many links of each; nothing for pages, which our tables do not hold.
+    expect(queries).toBe(6);
+    expect(subject?.links).toEqual({
+      [`machine:id:${mm.id}`]: { id: mm.id, label: 'Medieval Madness Links', url: 'https://flipfix.example/machines/medieval-madness-links' },
+      [`problem:${report.id}`]: { id: report.id, label: `Problem #${report.id}: Castle gate stuck open after t...`, url: `https://flipfix.example/problem-reports/${report.id}` },
+      [`partrequest:${request.id}`]: { id: request.id, label: `Part Request #${request.id}: Drawbridge motor`, url: `https://flipfix.example/part-requests/${request.id}` },
+      [`partrequestupdate:${update.id}`]: {
+        id: update.id,
+        label: `Update #${update.id} on #${request.id}: Shipped today`,
+        url: `https://flipfix.example/part-requests/${request.id}#update-${update.id}`,
+      },
+    });
   });
 });

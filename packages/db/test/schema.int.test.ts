@@ -163,6 +163,7 @@ describe('every model round-trips through the generated client', () => {
       id: machine.id,
       name: 'Round Trip',
       shortName: 'RT',
+      slug: 'round-trip',
       location: 'Lab',
       operationalStatus: 'broken',
       createdAt: at,

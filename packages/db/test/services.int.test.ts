@@ -12,6 +12,7 @@ import {
   factories,
   getLogEntry,
   getMachine,
+  getMachineBySlug,
   getPartRequest,
   getPartRequestUpdate,
   getProblemReport,
@@ -23,6 +24,7 @@ import {
   NotFoundError,
   seedDemo,
   setProblemReportStatus,
+  updateMachine,
   type TestDatabase,
 } from '../src/index.ts';
 import { baseUrl } from './helpers.ts';
@@ -52,6 +54,25 @@ describe('machines', () => {
       field: 'shortName',
     });
     await expect(getMachine(t.db, 999_999)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('slugs: derived from the name as Flipfix does, unique, editable, and given to rows any writer inserts', async () => {
+    const a = await createMachine(t.db, { name: 'Théâtre of Magic: Limited (LE)' });
+    expect(a.slug).toBe('theatre-of-magic-limited-le');
+    const b = await createMachine(t.db, { name: 'Theatre of Magic — Limited LE!' });
+    expect(b.slug).toBe('theatre-of-magic-limited-le-2');
+    const c = await createMachine(t.db, { name: '★★★' });
+    expect(c.slug).toBe('machine');
+    await t.db.pool.query(`INSERT INTO machines (name) VALUES ('Written by psql')`);
+    expect((await t.db.prisma.machine.findUniqueOrThrow({ where: { name: 'Written by psql' } })).slug).toBe('written-by-psql');
+
+    expect((await createMachine(t.db, { name: 'Given Slug', slug: 'my-slug' })).slug).toBe('my-slug');
+    const edited = await updateMachine(t.db, a.id, { slug: 'tom' });
+    expect(await getMachineBySlug(t.db, 'tom')).toEqual(edited);
+    await expect(getMachineBySlug(t.db, 'theatre-of-magic-limited-le')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(updateMachine(t.db, b.id, { slug: 'tom' })).rejects.toMatchObject({ code: 'conflict', field: 'slug' });
+    await expect(updateMachine(t.db, b.id, { slug: 'Not A Slug' })).rejects.toMatchObject({ code: 'invalid', field: 'slug' });
+    await expect(updateMachine(t.db, 999_999, { slug: 'x' })).rejects.toBeInstanceOf(NotFoundError);
   });
 });
 

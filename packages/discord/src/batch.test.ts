@@ -24,7 +24,10 @@ function checkPack(inputs: RESTPostAPIChannelMessageJSONBody[], opts: { maxEmbed
       expect(m.body.embeds!.length).toBeLessThanOrEqual(opts.maxEmbeds ?? 10);
       expect(messageEmbedsLength(m.body.embeds, 'utf16')).toBeLessThanOrEqual(opts.maxChars ?? 6000);
     }
-    expect(m.body.components).toBeUndefined();
+    // One link button per packed post, to that post's record, in rows of at most 5.
+    const rows = (m.body.components ?? []) as { components: { style: number; url: string }[] }[];
+    expect(rows.every((r) => r.components.length <= 5)).toBe(true);
+    expect(rows.flatMap((r) => r.components).map((b) => b.url)).toEqual(m.sources.map((i) => (inputs[i]!.components![0] as { components: { url: string }[] }).components[0]!.url));
     expect(m.body.allowed_mentions?.parse).toEqual([]);
   }
   return { messages, positions };
@@ -76,6 +79,20 @@ describe('packEmbeds', () => {
     expect(messages[0]!.body.content).toBe('<@&1234567890123456789>');
     expect(messages[0]!.body.allowed_mentions).toEqual({ parse: [], roles: ['1234567890123456789'] });
     expect(packEmbeds([post(1), post(2)]).messages[0]!.body.allowed_mentions).toEqual({ parse: [] });
+  });
+
+  it('labels each link button with its record, and leaves out posts without one (webhook mode)', () => {
+    const closed = formatPost(problemReport({ id: 7, url: `${BASE}/problem-reports/7`, status: 'closed' }), { baseUrl: BASE });
+    const { messages } = packEmbeds([closed, ...Array.from({ length: 6 }, (_, i) => post(i + 1))]);
+    const rows = messages[0]!.body.components as { components: { label: string; url: string; style: number; custom_id?: string }[] }[];
+    expect(rows.map((r) => r.components.length)).toEqual([5, 2]);
+    const all = rows.flatMap((r) => r.components);
+    expect(all[0]).toEqual({ type: 2, style: 5, label: '⚠️ EBD · Problem report #7', url: `${BASE}/problem-reports/7` });
+    expect(all[1]).toMatchObject({ label: '🗒️ EBD · Log entry #1', url: `${BASE}/log-entries/1` });
+    expect(all.some((b) => b.custom_id !== undefined)).toBe(false);
+    expect(validateMessageBody(messages[0]!.body)).toEqual([]);
+    const webhook = packEmbeds([1, 2].map((id) => formatPost(logEntry({ id, url: `${BASE}/log-entries/${id}` }), { baseUrl: BASE, mode: 'webhook' })));
+    expect(webhook.messages[0]!.body.components).toBeUndefined();
   });
 
   it('honours smaller limits and handles empty input', () => {

@@ -3,8 +3,48 @@
  * backlog drains in fewer requests (each message costs one slot of the
  * channel's ~5 per 5 s rate limit).
  */
-import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import {
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+  ButtonStyle,
+  ComponentType,
+  type RESTPostAPIChannelMessageJSONBody,
+} from 'discord-api-types/v10';
 import { DISCORD_LIMITS, messageEmbedsLength } from './limits';
+import { truncate } from './text';
+
+/** Buttons per action row, and rows per message (Discord's limits). */
+const BUTTONS_PER_ROW = 5;
+const MAX_ROWS = 5;
+const BUTTON_LABEL_MAX = 80;
+
+function isLinkButton(component: unknown): component is APIButtonComponent & { url: string; label?: string } {
+  const c = component as { type?: unknown; style?: unknown; url?: unknown };
+  return c.type === ComponentType.Button && c.style === ButtonStyle.Link && typeof c.url === 'string';
+}
+
+/**
+ * One link button per packed post that had one, labelled with the record it
+ * opens (its title and footer, e.g. "⚠️ EBD · Problem report #12"), in rows of
+ * five, at most 25: the components of a packed message (on posting, and on
+ * every edit of it, which replaces them).
+ */
+export function packedLinkButtons(bodies: readonly RESTPostAPIChannelMessageJSONBody[]): APIActionRowComponent<APIButtonComponent>[] {
+  const buttons: APIButtonComponent[] = [];
+  for (const body of bodies) {
+    const link = (body.components ?? []).flatMap((row): readonly unknown[] => ('components' in row ? row.components : [])).find(isLinkButton);
+    if (link === undefined) continue;
+    const main = body.embeds?.[0];
+    const label = [main?.title, main?.footer?.text].filter((t) => t !== undefined && t !== '').join(' · ') || link.label || 'View in Flipfix';
+    buttons.push({ type: ComponentType.Button, style: ButtonStyle.Link, label: truncate(label, BUTTON_LABEL_MAX), url: link.url });
+  }
+  const rows: APIActionRowComponent<APIButtonComponent>[] = [];
+  for (let i = 0; i < buttons.length && rows.length < MAX_ROWS; i += BUTTONS_PER_ROW) {
+    rows.push({ type: ComponentType.ActionRow, components: buttons.slice(i, i + BUTTONS_PER_ROW) });
+  }
+  return rows;
+}
 
 /** Options for {@link packEmbeds}. */
 export interface PackOptions {
@@ -40,6 +80,8 @@ function mergeBodies(bodies: RESTPostAPIChannelMessageJSONBody[]): RESTPostAPICh
   // Only role mentions are ever sent as content; keep each once.
   const contents = [...new Set(bodies.map((b) => b.content ?? '').filter((c) => c !== ''))];
   const body: RESTPostAPIChannelMessageJSONBody = { embeds };
+  const rows = packedLinkButtons(bodies);
+  if (rows.length > 0) body.components = rows;
   const content = contents.join(' ');
   if (content !== '' && content.length <= DISCORD_LIMITS.content) body.content = content;
   body.allowed_mentions = roles.length > 0 && body.content !== undefined ? { parse: [], roles } : { parse: [] };
@@ -52,9 +94,10 @@ function mergeBodies(bodies: RESTPostAPIChannelMessageJSONBody[]): RESTPostAPICh
  * embeds (main + gallery) always stay together; a post that alone exceeds a
  * limit gets a message of its own (the formatter never produces one).
  *
- * Packed messages carry no components: a message has at most 5 button rows
- * and a button cannot say which of ten embeds it belongs to, so action
- * buttons stay on single posts. Posts that share an embed `url` are never
+ * Packed messages carry one link button per post, labelled with its record
+ * (a message of at most 10 posts needs at most 2 of Discord's 5 rows of 5);
+ * action buttons (claim, close...) stay on single posts, where there is no
+ * doubt which record they act on. Posts that share an embed `url` are never
  * packed next to each other, because Discord would merge their images into
  * one gallery. `allowed_mentions` stays `{ parse: [] }`, with the roles of
  * the packed posts' role mentions.

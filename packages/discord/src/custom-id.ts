@@ -6,7 +6,7 @@
 
 /** Which actions exist on which entity. */
 export const CUSTOM_ID_ACTIONS = {
-  problem_report: ['claim', 'close'],
+  problem_report: ['claim', 'close', 'reopen'],
   part_request: ['ordered', 'received'],
 } as const;
 

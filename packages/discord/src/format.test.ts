@@ -36,6 +36,7 @@ describe('formatPost: Flipfix parity', () => {
   it('problem report: no label for "other", Anonymous (never the private contact) without a name, name when no short name', () => {
     const other = main(formatPost(problemReport({ problemType: 'other', reporterName: null }), { baseUrl: BASE }));
     expect(other.description).toBe('Ball stuck behind the upper flipper\n\n— Anonymous');
+    expect(JSON.stringify(formatPost(problemReport({ reporterName: null }), { baseUrl: BASE }))).not.toContain('ada@example.com');
     const anon = main(formatPost(problemReport({ reporterName: '  ', reporterContact: null, problemType: 'no_credits' }), { baseUrl: BASE }));
     expect(anon.description).toBe('No Credits: Ball stuck behind the upper flipper\n\n— Anonymous');
     const noShort = main(formatPost(problemReport({ machine: { id: 1, name: 'Eight Ball Deluxe', shortName: null } }), { baseUrl: BASE }));
@@ -44,17 +45,22 @@ describe('formatPost: Flipfix parity', () => {
 
   it('log entry: 🗒️, blue, 📎 linked problem report, maintainers joined', () => {
     const body = formatPost(
-      logEntry({ problemReport: { label: 'Problem report #12', url: `${BASE}/problem-reports/12`, text: 'Ball stuck behind the upper flipper, again, and the lane switch is loose' } }),
+      logEntry({
+        problemReport: {
+          label: 'Problem Report #12',
+          url: `${BASE}/problem-reports/12`,
+          lead: 'Stuck Ball',
+          text: 'Ball stuck behind the upper flipper, again, and the lane switch is loose',
+        },
+      }),
       { baseUrl: BASE },
     );
     const e = main(body);
     expect(e.title).toBe('🗒️ EBD');
     expect(e.color).toBe(3447003);
-    const [text, tail] = e.description!.split('\n\n');
-    expect(text).toBe('Replaced the flipper coil sleeve');
-    const [clip, who] = tail!.split('\n');
-    expect(clip).toMatch(/^📎 \[Problem report #12: Ball stuck behind the upper flipper, again, and…\]\(https:\/\/flipfix\.example\.org\/problem-reports\/12\)$/);
-    expect(who).toBe('— Bob, Cy');
+    expect(e.description).toBe(
+      'Replaced the flipper coil sleeve\n\n📎 [Problem Report #12](https://flipfix.example.org/problem-reports/12): Stuck Ball: Ball stuck behind the upper flipper, again, and th...\n\n— Bob, Cy',
+    );
     expect(main(formatPost(logEntry({ maintainerNames: [] }), { baseUrl: BASE })).description).toMatch(/— Anonymous$/);
   });
 
@@ -71,16 +77,41 @@ describe('formatPost: Flipfix parity', () => {
     const e = main(formatPost(partUpdate({ newStatus: 'ordered', requestStatus: 'ordered' }), { baseUrl: BASE }));
     expect(e.title).toBe('💬 Update on Parts Request for EBD');
     expect(e.description).toBe(
-      'Ordered from the usual supplier\n\nStatus → Ordered\n📎 [Part request #3: Two #44 bulbs](https://flipfix.example.org/part-requests/3)\n— Eve',
+      'Ordered from the usual supplier\n\nStatus → Ordered\n\n📎 [Parts Request #3](https://flipfix.example.org/part-requests/3): Two #44 bulbs\n\n— Eve',
     );
     expect(main(formatPost(partUpdate({ machine: null }), { baseUrl: BASE })).title).toBe('💬 Update on Parts Request');
   });
 
-  it('renders internal link markup as real links', () => {
-    const e = main(formatPost(logEntry({ text: 'Same fault as [[problem-report:4]] on [[machine:eight-ball-deluxe]]' }), { baseUrl: BASE }));
-    expect(e.description).toContain('[Problem report #4](https://flipfix.example.org/problem-reports/4)');
-    expect(e.description).toContain('[Eight Ball Deluxe](https://flipfix.example.org/machines/eight-ball-deluxe)');
+  it('renders record links from the resolved targets, a missing one as *[broken link]*', () => {
+    const links = {
+      'problem:4': { id: 4, label: 'Problem #4: Left flipper weak', url: `${BASE}/problem-reports/4` },
+      'machine:id:7': { id: 7, label: 'Eight Ball Deluxe', url: `${BASE}/machines/eight-ball-deluxe` },
+    };
+    const e = main(formatPost(logEntry({ text: 'Same fault as [[problem:4]] on [[machine:id:7]], see [[log:99]]', links }), { baseUrl: BASE }));
+    expect(e.description).toBe(
+      `Same fault as [Problem #4: Left flipper weak](${BASE}/problem-reports/4) on [Eight Ball Deluxe](${BASE}/machines/eight-ball-deluxe), see *[broken link]*\n\n— Bob, Cy`,
+    );
+  });
+
+  it('the 📎 preview is cut after links are rendered, never inside one', () => {
+    const links = { 'machine:id:3': { id: 3, label: 'Medieval Madness (Remake, Limited Edition)', url: `${BASE}/machines/mm` } };
+    const e = main(
+      formatPost(
+        logEntry({
+          links,
+          problemReport: { label: 'Problem Report #2', url: `${BASE}/problem-reports/2`, lead: null, text: 'Flipper weak on [[machine:id:3]] since the last tournament' },
+        }),
+        { baseUrl: BASE },
+      ),
+    );
+    expect(e.description).toContain('): Flipper weak on Medieval Madness (Remake, Limited ...\n\n');
     expect(e.description).not.toContain('[[');
+  });
+
+  it('relative photo paths are made absolute with the site URL; gallery embeds carry the colour', () => {
+    const body = formatPost(problemReport({ photoUrls: ['/media/a_thumb.jpg', 'https://img.example.org/b.jpg'] }), { baseUrl: `${BASE}/` });
+    expect(body.embeds!.map((x) => x.image?.url)).toEqual([`${BASE}/media/a_thumb.jpg`, 'https://img.example.org/b.jpg']);
+    expect(body.embeds![1]).toEqual({ url: `${BASE}/problem-reports/12`, image: { url: 'https://img.example.org/b.jpg' }, color: 15158332 });
   });
 });
 
@@ -99,15 +130,15 @@ describe('formatPost: better than Flipfix', () => {
   it('uses the whole 4096 description budget, cut on a word, keeping 📎 and attribution', () => {
     const words = Array.from({ length: 2000 }, (_, i) => `word${i}`).join(' ');
     const e = main(
-      formatPost(logEntry({ text: words, problemReport: { label: 'Problem report #1', url: `${BASE}/problem-reports/1`, text: 'x' } }), {
+      formatPost(logEntry({ text: words, problemReport: { label: 'Problem Report #1', url: `${BASE}/problem-reports/1`, lead: null, text: 'x' } }), {
         baseUrl: BASE,
       }),
     );
-    expect(e.description!.length).toBeLessThanOrEqual(4096);
+    expect(e.description!.length).toBeLessThanOrEqual(4091);
     expect(e.description!.length).toBeGreaterThan(4000);
-    const [body, tail] = e.description!.split('\n\n');
-    expect(body).toMatch(/ word\d+…$/);
-    expect(tail).toBe('📎 [Problem report #1: x](https://flipfix.example.org/problem-reports/1)\n— Bob, Cy');
+    const [body, ...tail] = e.description!.split('\n\n');
+    expect(body).toMatch(/ word\d+\.\.\.$/);
+    expect(tail).toEqual(['📎 [Problem Report #1](https://flipfix.example.org/problem-reports/1): x', '— Bob, Cy']);
   });
 
   it('a gallery of at most 4 photos; extra embeds share the main url', () => {
@@ -120,7 +151,7 @@ describe('formatPost: better than Flipfix', () => {
       const body = formatPost(logEntry({ photoUrls: photos(n) }), { baseUrl: BASE });
       expect(body.embeds).toHaveLength(4);
       expect(body.embeds!.map((e) => e.image?.url)).toEqual(photos(4));
-      for (const extra of body.embeds!.slice(1)) expect(extra).toEqual({ url: main(body).url, image: { url: extra.image!.url } });
+      for (const extra of body.embeds!.slice(1)) expect(extra).toEqual({ url: main(body).url, image: { url: extra.image!.url }, color: 3447003 });
     }
   });
 
@@ -144,7 +175,9 @@ describe('formatPost: better than Flipfix', () => {
     expect(b[1]).not.toHaveProperty('disabled', true);
     const claimed = buttons(formatPost(problemReport({ claimedByName: 'Bob' }), { baseUrl: BASE }));
     expect(claimed[1]).toMatchObject({ label: 'Claim', disabled: true });
-    expect(buttons(formatPost(problemReport({ status: 'closed' }), { baseUrl: BASE })).map((x) => x.label)).toEqual(['View in Flipfix']);
+    const closed = buttons(formatPost(problemReport({ status: 'closed' }), { baseUrl: BASE }));
+    expect(closed.map((x) => x.label)).toEqual(['View in Flipfix', 'Reopen']);
+    expect(parseCustomId(closed[1]!.custom_id)).toEqual({ action: 'reopen', entity: 'problem_report', id: 12 });
   });
 
   it('part request buttons follow its status', () => {
@@ -181,7 +214,7 @@ describe('formatPost: better than Flipfix', () => {
     expect(edit.allowed_mentions).toEqual({ parse: [] });
     expect(edit.embeds![0]!.title).toBe('⚠️ EBD');
     expect(edit.embeds![0]!.color).toBe(COLORS.resolved);
-    expect(buttons(edit).map((b) => b.label)).toEqual(['View in Flipfix']);
+    expect(buttons(edit).map((b) => b.label)).toEqual(['View in Flipfix', 'Reopen']);
     expect(formatStatusEdit(problemReport(), { baseUrl: BASE, buttons: false }).components).toEqual([]);
     expect(formatStatusEdit(problemReport(), { baseUrl: BASE, mode: 'webhook' })).not.toHaveProperty('components');
     expect(validateMessageBody(edit, { kind: 'edit' })).toEqual([]);
@@ -221,14 +254,14 @@ describe('the reporter\'s private contact', () => {
 });
 
 describe('formatTestMessage', () => {
-  it('is purple, links to the site and shows an image, for every event type', () => {
+  it("is Flipfix's purple test message, showing the test image, for every event type", () => {
     for (const type of ['problem_report_created', 'log_entry_created', 'part_request_created', 'part_request_update_created', 'problem_report_status_changed'] as const) {
       const body = formatTestMessage(type, BASE);
       const e = main(body);
-      expect(e.color).toBe(COLORS.test);
-      expect(e.title).toMatch(/^🧪 Test/);
-      expect(e.url?.startsWith(BASE)).toBe(true);
-      expect(e.image?.url.startsWith(BASE)).toBe(true);
+      expect(e.color).toBe(7506394);
+      expect(e.title).toMatch(/^Test: /);
+      expect(e.image?.url).toBe(`${BASE}/static/flipfix-test-photo.png`);
+      expect(e.description).toContain(`preview of this image: ${BASE}/static/flipfix-test-photo.png\n\n`);
       expect(buttons(body).every((b) => b.style === 5)).toBe(true);
       expect(validateMessageBody(body)).toEqual([]);
     }
@@ -284,15 +317,16 @@ function randomUrl(r: () => number): string {
 }
 
 function randomSubject(r: () => number): PostSubject {
-  const text = () => randomText(r, 100_000);
+  const text = () => randomText(r, 100_000) + (r() < 0.3 ? ' [[machine:id:1]] [[problem:2]]'.repeat(Math.floor(r() * 300)) : '');
   const name = () => (r() < 0.2 ? null : randomText(r, 1000));
   const machine = () => ({ id: Math.floor(r() * 100), name: randomText(r, 300), shortName: r() < 0.5 ? null : randomText(r, 300) });
   const common = {
     url: r() < 0.85 ? `${BASE}/x/${Math.floor(r() * 1000)}` : randomUrl(r),
     photoUrls: Array.from({ length: Math.floor(r() * 50) }, () => randomUrl(r)),
     createdAt: r() < 0.95 ? AT : new Date(Number.NaN),
+    links: r() < 0.5 ? {} : { 'machine:id:1': { id: 1, label: randomText(r, 500), url: r() < 0.5 ? `${BASE}/machines/x` : randomUrl(r) } },
   };
-  const linked = () => ({ label: randomText(r, 500), url: r() < 0.8 ? `${BASE}/p/1` : randomUrl(r), text: text() });
+  const linked = () => ({ label: randomText(r, 500), url: r() < 0.8 ? `${BASE}/p/1` : randomUrl(r), lead: r() < 0.5 ? null : randomText(r, 50), text: text() });
   switch (Math.floor(r() * 4)) {
     case 0:
       return problemReport({

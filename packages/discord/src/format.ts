@@ -9,7 +9,7 @@
  * never ping: `allowed_mentions` is always explicit and mention syntax in
  * user text is broken up as well.
  */
-import type { EventType, MachineRef, PartRequestStatus, PostSubject, Priority, ProblemReportPost } from '@flipfix/events';
+import type { EventType, MachineRef, PartRequestStatus, PostSubject, Priority } from '@flipfix/events';
 import { PROBLEM_TYPE_LABELS } from '@flipfix/events';
 import {
   type APIActionRowComponent,
@@ -22,9 +22,9 @@ import {
   type RESTPatchAPIChannelMessageJSONBody,
   type RESTPostAPIChannelMessageJSONBody,
 } from 'discord-api-types/v10';
-import { encodeCustomId } from './custom-id';
+import { type CustomIdAction, encodeCustomId } from './custom-id';
 import { DISCORD_LIMITS } from './limits';
-import { escapeMarkdownLinkText, httpUrl, inlineText, neutralizeMentions, renderInternalLinks, safeUrl, sanitizeText, truncate } from './text';
+import { escapeMarkdownLinkText, httpUrl, inlineText, linkSpans, neutralizeMentions, renderLinks, safeUrl, sanitizeText, truncate } from './text';
 
 /** Embed colours (decimal, as Discord takes them). */
 export const COLORS = {
@@ -34,8 +34,8 @@ export const COLORS = {
   resolved: 3066993,
   /** Log entries, part requests, updates, digests (Flipfix's blue). */
   info: 3447003,
-  /** Test posts. */
-  test: 10181046,
+  /** Test posts (Flipfix's purple). */
+  test: 7506394,
 } as const;
 
 /** Title emoji per kind of record. */
@@ -69,9 +69,12 @@ export interface FormatOptions {
 const NAME_MAX = 100;
 /** Longest attribution line. */
 const ATTRIBUTION_MAX = 300;
-/** Longest label of the linked record on the 📎 line, and of its text snippet (Flipfix: ~50). */
+/** Longest label of the linked record on the 📎 line. */
 const LINK_LABEL_MAX = 80;
-const LINK_SNIPPET_MAX = 50;
+/** Characters of the linked record's text in its preview (Flipfix: 50, then "..."). */
+const LINK_PREVIEW_CHARS = 50;
+/** Flipfix keeps the description this many characters under Discord's 4096. */
+const DESCRIPTION_MARGIN = 5;
 /** Longest URL put in Markdown inside a description; longer ones are left out rather than eat the budget. */
 const MARKDOWN_URL_MAX = 512;
 /** Photos shown per post (Discord's gallery shows 4). */
@@ -151,9 +154,28 @@ function titleOf(subject: PostSubject): string {
   }
 }
 
-/** User text for a description: sanitized, internal links rendered, unable to ping. */
-function cleanBody(text: string, baseUrl: string): string {
-  return neutralizeMentions(renderInternalLinks(sanitizeText(text), baseUrl)).trim();
+/** User text for a description: sanitized, record links rendered, unable to ping. */
+function cleanBody(subject: PostSubject, text: string): string {
+  return neutralizeMentions(renderLinks(sanitizeText(text), subject.links)).trim();
+}
+
+/** One line of plain text for previews and labels: record links as their names, unable to ping. */
+function plainLine(subject: PostSubject, text: string): string {
+  return neutralizeMentions(inlineText(renderLinks(text, subject.links, { plain: true })));
+}
+
+/**
+ * Flipfix's preview: the first `chars` code points of the text (links
+ * already rendered as their names) and "..." when there was more. The cut
+ * never falls inside a Markdown link the user wrote, nor splits a surrogate pair.
+ */
+function preview(text: string, chars: number): string {
+  const points = Array.from(text);
+  if (points.length <= chars) return text;
+  let cut = points.slice(0, chars).join('').length;
+  const inside = linkSpans(text).find((span) => span.start < cut && cut < span.end);
+  if (inside !== undefined) cut = inside.start;
+  return `${text.slice(0, cut)}...`;
 }
 
 function bodyOf(subject: PostSubject): string {
@@ -169,15 +191,20 @@ function bodyOf(subject: PostSubject): string {
   }
 }
 
-/** The 📎 line linking a related record, or null. */
-function linkedLine(subject: PostSubject, baseUrl: string): string | null {
+/**
+ * The 📎 line linking a related record, or null, as Flipfix writes it: the
+ * link covers the label only, then `: ` and the preview (the lead, such as
+ * the problem type, then the first 50 characters of its text).
+ */
+function linkedLine(subject: PostSubject): string | null {
   const linked = subject.kind === 'log_entry' ? subject.problemReport : subject.kind === 'part_request_update' ? subject.partRequest : null;
   if (linked === null) return null;
-  const label = truncate(cleanInline(linked.label), LINK_LABEL_MAX) || 'Linked record';
-  const snippet = truncate(neutralizeMentions(inlineText(renderInternalLinks(linked.text, baseUrl, { plain: true }))), LINK_SNIPPET_MAX);
-  const text = snippet === '' ? label : `${label}: ${snippet}`;
+  const label = escapeMarkdownLinkText(truncate(cleanInline(linked.label), LINK_LABEL_MAX) || 'Linked record');
   const url = safeUrl(linked.url, MARKDOWN_URL_MAX);
-  return url === null ? `📎 ${escapeMarkdownLinkText(text)}` : `📎 [${escapeMarkdownLinkText(text)}](${url})`;
+  const link = url === null ? label : `[${label}](${url})`;
+  // Both parts are bounded: the lead like a label, the preview by its 50 characters.
+  const parts = [truncate(cleanInline(linked.lead), LINK_LABEL_MAX), preview(plainLine(subject, linked.text), LINK_PREVIEW_CHARS)].filter((p) => p !== '');
+  return parts.length === 0 ? `📎 ${link}` : `📎 ${link}: ${parts.join(': ')}`;
 }
 
 /** Lines kept after the body whatever its length: the update's status change. */
@@ -225,25 +252,29 @@ function isoTimestamp(date: Date): string | null {
 }
 
 /**
- * The description: body (cut on a word boundary to whatever the budget
- * leaves), a blank line, then the lines that are always kept (update status,
- * 📎 linked record, attribution).
+ * The description, as Flipfix lays it out: body (cut on a word boundary to
+ * whatever the budget leaves, with Flipfix's "..."), then the paragraphs that
+ * are always kept (update status, 📎 linked record, attribution), each after
+ * a blank line.
  */
-function descriptionOf(subject: PostSubject, baseUrl: string, budget: number): string {
-  const tail = [bodyTrailer(subject), linkedLine(subject, baseUrl), truncate(`— ${attributionNames(subject).join(', ')}`, ATTRIBUTION_MAX)]
+function descriptionOf(subject: PostSubject, budget: number): string {
+  const tail = [bodyTrailer(subject), linkedLine(subject), truncate(`— ${attributionNames(subject).join(', ')}`, ATTRIBUTION_MAX)]
     .filter((l): l is string => l !== null)
-    .join('\n');
+    .join('\n\n');
   const separator = '\n\n';
   const room = budget - tail.length - separator.length;
-  const body = room > 0 ? truncate(cleanBody(bodyOf(subject), baseUrl), room) : '';
+  const body = room > 0 ? truncate(cleanBody(subject, bodyOf(subject)), room, { ellipsis: '...' }) : '';
   // The tail is bounded (a few hundred characters); the final cut only matters for absurd budgets.
   return truncate(body === '' ? tail : `${body}${separator}${tail}`, budget);
 }
 
-function photoUrls(urls: readonly string[]): string[] {
+/** Photo URLs made absolute (a path such as `/media/a.jpg` is joined to the site URL, as Flipfix does), unusable ones dropped. */
+function photoUrls(urls: readonly string[], baseUrl: string): string[] {
+  const base = baseUrl.replace(/\/+$/, '');
   const out: string[] = [];
   for (const raw of urls) {
-    const url = httpUrl(raw, DISCORD_LIMITS.embedUrl);
+    const path = raw.trim();
+    const url = httpUrl(path.startsWith('/') && !path.startsWith('//') ? base + path : path, DISCORD_LIMITS.embedUrl);
     if (url !== null && !out.includes(url)) out.push(url);
     if (out.length === MAX_PHOTOS) break;
   }
@@ -258,9 +289,10 @@ function embedsOf(subject: PostSubject, baseUrl: string): APIEmbed[] {
   const footer = footerOf(subject);
   let fixed = title.length + footer.length;
   for (const f of fields) fixed += f.name.length + f.value.length;
-  const budget = Math.min(DISCORD_LIMITS.description, DISCORD_LIMITS.embedTotal - fixed);
+  const budget = Math.min(DISCORD_LIMITS.description - DESCRIPTION_MARGIN, DISCORD_LIMITS.embedTotal - fixed);
+  const color = colorOf(subject);
 
-  const main: APIEmbed = { title, color: colorOf(subject), description: descriptionOf(subject, baseUrl, budget) };
+  const main: APIEmbed = { title, color, description: descriptionOf(subject, budget) };
   if (url !== null) main.url = url;
   if (fields.length > 0) main.fields = fields;
   main.footer = { text: footer };
@@ -268,54 +300,32 @@ function embedsOf(subject: PostSubject, baseUrl: string): APIEmbed[] {
   if (ts !== null) main.timestamp = ts;
 
   // Discord shows consecutive embeds sharing one url as a single gallery; without a url there is no gallery.
-  const photos = photoUrls(subject.photoUrls).slice(0, url === null ? 1 : MAX_PHOTOS);
+  const photos = photoUrls(subject.photoUrls, baseUrl).slice(0, url === null ? 1 : MAX_PHOTOS);
   const [first, ...rest] = photos;
   if (first !== undefined) main.image = { url: first };
   const embeds = [main];
-  if (url !== null) for (const photo of rest) embeds.push({ url, image: { url: photo } });
+  if (url !== null) for (const photo of rest) embeds.push({ url, image: { url: photo }, color });
   return embeds;
 }
 
+function actionButton(style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Success | ButtonStyle.Danger, label: string, action: CustomIdAction): APIButtonComponent {
+  return { type: ComponentType.Button, style, label, custom_id: encodeCustomId(action) };
+}
+
 function actionButtons(subject: PostSubject): APIButtonComponent[] {
+  const id = subject.id;
   if (subject.kind === 'problem_report') {
-    if (subject.status !== 'open') return [];
+    // As on the record's page: a closed report can be opened again.
+    if (subject.status === 'closed') return [actionButton(ButtonStyle.Secondary, 'Reopen', { action: 'reopen', entity: 'problem_report', id })];
+    const claimed = subject.claimedByName !== null && subject.claimedByName.trim() !== '';
     return [
-      {
-        type: ComponentType.Button,
-        style: ButtonStyle.Primary,
-        label: 'Claim',
-        custom_id: encodeCustomId({ action: 'claim', entity: 'problem_report', id: subject.id }),
-        disabled: subject.claimedByName !== null && subject.claimedByName.trim() !== '',
-      },
-      {
-        type: ComponentType.Button,
-        style: ButtonStyle.Danger,
-        label: 'Close',
-        custom_id: encodeCustomId({ action: 'close', entity: 'problem_report', id: subject.id }),
-      },
+      { ...actionButton(ButtonStyle.Primary, 'Claim', { action: 'claim', entity: 'problem_report', id }), disabled: claimed },
+      actionButton(ButtonStyle.Danger, 'Close', { action: 'close', entity: 'problem_report', id }),
     ];
   }
   if (subject.kind === 'part_request') {
-    if (subject.status === 'requested') {
-      return [
-        {
-          type: ComponentType.Button,
-          style: ButtonStyle.Primary,
-          label: 'Mark ordered',
-          custom_id: encodeCustomId({ action: 'ordered', entity: 'part_request', id: subject.id }),
-        },
-      ];
-    }
-    if (subject.status === 'ordered') {
-      return [
-        {
-          type: ComponentType.Button,
-          style: ButtonStyle.Success,
-          label: 'Mark received',
-          custom_id: encodeCustomId({ action: 'received', entity: 'part_request', id: subject.id }),
-        },
-      ];
-    }
+    if (subject.status === 'requested') return [actionButton(ButtonStyle.Primary, 'Mark ordered', { action: 'ordered', entity: 'part_request', id })];
+    if (subject.status === 'ordered') return [actionButton(ButtonStyle.Success, 'Mark received', { action: 'received', entity: 'part_request', id })];
   }
   return [];
 }
@@ -377,7 +387,7 @@ export function formatStatusEdit(subject: PostSubject, options: FormatOptions): 
 export function threadName(subject: PostSubject): string {
   const machine = machineLabel(subject.machine);
   const head = truncate(`${KIND_EMOJI[subject.kind]} ${machine ?? footerOf(subject)}`, 60);
-  const words = neutralizeMentions(inlineText(renderInternalLinks(bodyOf(subject), 'http://localhost', { plain: true })));
+  const words = plainLine(subject, bodyOf(subject));
   const name = words === '' ? head : `${head}: ${words}`;
   return truncate(name, DISCORD_LIMITS.threadName);
 }
@@ -385,81 +395,43 @@ export function threadName(subject: PostSubject): string {
 /** Path of the image test posts show; the web app serves it so an admin can see images resolve. */
 export const TEST_IMAGE_PATH = '/static/flipfix-test-photo.png';
 
-function sampleSubject(eventType: EventType, baseUrl: string): PostSubject {
-  const base = baseUrl.replace(/\/+$/, '');
-  const machine: MachineRef = { id: 1, name: 'Eight Ball Deluxe', shortName: 'EBD' };
-  const common = { url: `${base}/`, photoUrls: [`${base}${TEST_IMAGE_PATH}`], createdAt: new Date() };
-  const problem: ProblemReportPost = {
-    ...common,
-    kind: 'problem_report',
-    id: 1,
-    machine,
-    status: eventType === 'problem_report_status_changed' ? 'closed' : 'open',
-    problemType: 'stuck_ball',
-    priority: 'major',
-    description: 'This is a test post. The title and [[machine:eight-ball-deluxe]] should open Flipfix, and a test image should show below.',
-    reporterName: 'Flipfix Notify',
-    reporterContact: null,
-    claimedByName: null,
-  };
-  switch (eventType) {
-    case 'problem_report_created':
-    case 'problem_report_status_changed':
-      return problem;
-    case 'log_entry_created':
-      return {
-        ...common,
-        kind: 'log_entry',
-        id: 1,
-        machine,
-        text: 'This is a test log entry. The title and the 📎 link should open Flipfix.',
-        maintainerNames: ['Flipfix Notify'],
-        problemReport: { label: 'Problem report #1', url: `${base}/`, text: 'Stuck Ball: test problem report' },
-      };
-    case 'part_request_created':
-      return {
-        ...common,
-        kind: 'part_request',
-        id: 1,
-        machine,
-        text: 'This is a test part request: 2× #44 bulbs.',
-        status: 'requested',
-        requestedByName: 'Flipfix Notify',
-      };
-    case 'part_request_update_created':
-      return {
-        ...common,
-        kind: 'part_request_update',
-        id: 1,
-        partRequestId: 1,
-        machine,
-        text: 'This is a test update on a part request.',
-        newStatus: 'ordered',
-        requestStatus: 'ordered',
-        postedByName: 'Flipfix Notify',
-        partRequest: { label: 'Part request #1', url: `${base}/`, text: '2× #44 bulbs' },
-      };
-  }
-}
+/** What Flipfix's test message calls each event type (its handlers' display names). */
+const TEST_LABELS: Record<EventType, string> = {
+  problem_report_created: 'Problem Report',
+  log_entry_created: 'Log Entry',
+  part_request_created: 'Parts Request',
+  part_request_update_created: 'Parts Request Update',
+  problem_report_status_changed: 'Problem Report Status Change',
+};
 
 /**
- * A purple test post for `eventType`, laid out exactly like a real one (title
- * link, 📎 link, internal link, image from {@link TEST_IMAGE_PATH}), so an
- * admin can check from Discord that links and images resolve.
+ * Flipfix's test message for `eventType`, to the letter: purple, "Test:
+ * <kind>", a description naming the test image's URL (its one link, which the
+ * web app serves at {@link TEST_IMAGE_PATH}) and the prefix that photo paths
+ * are joined to, and that image shown, so an admin can check from Discord that
+ * the site URL is right. In bot mode a link button opens the site.
  */
 export function formatTestMessage(
   eventType: EventType,
   baseUrl: string,
   options: { mode?: DeliveryMode } = {},
 ): RESTPostAPIChannelMessageJSONBody {
-  const subject = sampleSubject(eventType, baseUrl);
-  // No action buttons: they would act on a real record with the sample's id.
-  const body = formatPost(subject, { baseUrl, buttons: false, mode: 'webhook', roleMention: null });
-  const [main, ...rest] = body.embeds ?? [];
-  if (main !== undefined) {
-    body.embeds = [{ ...main, color: COLORS.test, title: truncate(`🧪 Test · ${main.title ?? ''}`, DISCORD_LIMITS.title) }, ...rest];
-  }
-  const url = httpUrl(subject.url, DISCORD_LIMITS.buttonUrl);
+  const base = baseUrl.replace(/\/+$/, '');
+  const imageUrl = `${base}${TEST_IMAGE_PATH}`;
+  const embed: APIEmbed = {
+    title: `Test: ${TEST_LABELS[eventType]}`,
+    description:
+      'This is a test message from Flipfix.\n\n' +
+      `If your server URLs are configured correctly, this post should show a preview of this image: ${imageUrl}\n\n` +
+      '**Machine:** Test Machine\n' +
+      '**Location:** Test Location\n' +
+      `**Image Prefix:** ${base}/ (will not be the same path as the test image above)`,
+    color: COLORS.test,
+  };
+  const image = httpUrl(imageUrl, DISCORD_LIMITS.embedUrl);
+  if (image !== null) embed.image = { url: image };
+  const body: RESTPostAPIChannelMessageJSONBody = { embeds: [embed], allowed_mentions: { parse: [] } };
+  const url = httpUrl(`${base}/`, DISCORD_LIMITS.buttonUrl);
   if ((options.mode ?? 'bot') === 'bot' && url !== null) {
     body.components = [
       { type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style: ButtonStyle.Link, label: 'View in Flipfix', url }] },
@@ -485,8 +457,8 @@ const DIGEST_LINE_LABEL_MAX = 90;
 /** Room kept at the end of a field value or of the message for an "…and N more" line. */
 const MORE_RESERVE = 40;
 
-function snippet(text: string, max: number): string {
-  return truncate(neutralizeMentions(inlineText(renderInternalLinks(text, 'http://localhost', { plain: true }))), max);
+function snippet(subject: PostSubject, text: string, max: number): string {
+  return truncate(plainLine(subject, text), max);
 }
 
 function digestLabel(item: DigestItem): string {
@@ -494,16 +466,16 @@ function digestLabel(item: DigestItem): string {
   switch (s.kind) {
     case 'problem_report':
       if (item.eventType === 'problem_report_status_changed') {
-        return `${s.status === 'closed' ? 'Closed' : 'Reopened'} problem report #${s.id}: ${snippet(s.description, DIGEST_LINE_LABEL_MAX)}`;
+        return `${s.status === 'closed' ? 'Closed' : 'Reopened'} problem report #${s.id}: ${snippet(s, s.description, DIGEST_LINE_LABEL_MAX)}`;
       }
-      return `Problem report #${s.id}: ${snippet(bodyOf(s), DIGEST_LINE_LABEL_MAX)}`;
+      return `Problem report #${s.id}: ${snippet(s, bodyOf(s), DIGEST_LINE_LABEL_MAX)}`;
     case 'log_entry':
-      return `Log entry: ${snippet(s.text, DIGEST_LINE_LABEL_MAX)}`;
+      return `Log entry: ${snippet(s, s.text, DIGEST_LINE_LABEL_MAX)}`;
     case 'part_request':
-      return `Parts request #${s.id}: ${snippet(s.text, DIGEST_LINE_LABEL_MAX)}`;
+      return `Parts request #${s.id}: ${snippet(s, s.text, DIGEST_LINE_LABEL_MAX)}`;
     case 'part_request_update': {
       const status = s.newStatus === null ? '' : ` (→ ${PART_STATUS_LABELS[s.newStatus]})`;
-      return `Update on parts request #${s.partRequestId}${status}: ${snippet(s.text, DIGEST_LINE_LABEL_MAX)}`;
+      return `Update on parts request #${s.partRequestId}${status}: ${snippet(s, s.text, DIGEST_LINE_LABEL_MAX)}`;
     }
   }
 }

@@ -54,7 +54,7 @@ describe("bodies match Discord's OpenAPI request schemas", () => {
   const subjects = [
     problemReport({ priority: 'unplayable', photoUrls: photos, claimedByName: 'Bob' }),
     problemReport({ status: 'closed' }),
-    logEntry({ photoUrls: photos, problemReport: { label: 'Problem report #12', url: `${BASE}/problem-reports/12`, text: 'Ball stuck' } }),
+    logEntry({ photoUrls: photos, problemReport: { label: 'Problem Report #12', url: `${BASE}/problem-reports/12`, lead: 'Stuck Ball', text: 'Ball stuck' } }),
     partRequest(),
     partRequest({ status: 'ordered', machine: null }),
     partUpdate({ newStatus: 'received' }),
@@ -120,9 +120,11 @@ describe('URLs and dates that break Discord’s formats are normalized or droppe
   const subject = fc
     .tuple(fc.integer({ min: 0, max: 3 }), hostileUrl, fc.array(hostileUrl, { maxLength: 6 }), date, hostileUrl)
     .map(([kind, url, photoUrls, createdAt, linkedUrl]) => {
-      const common = { url, photoUrls, createdAt };
-      const linked = { label: 'Linked', url: linkedUrl, text: 'text [[problem-report:3]]' };
-      if (kind === 0) return problemReport({ ...common, description: '[[machine:eight-ball]] x' });
+      // Record links whose targets carry the same hostile URLs.
+      const links = { 'problem:3': { id: 3, label: 'Problem #3: x', url: linkedUrl }, 'machine:id:1': { id: 1, label: 'Eight Ball', url } };
+      const common = { url, photoUrls, createdAt, links };
+      const linked = { label: 'Linked', url: linkedUrl, lead: null, text: 'text [[problem:3]]' };
+      if (kind === 0) return problemReport({ ...common, description: '[[machine:id:1]] x [[machine:eight-ball]]' });
       if (kind === 1) return logEntry({ ...common, problemReport: linked });
       if (kind === 2) return partRequest(common);
       return partUpdate({ ...common, partRequest: linked });

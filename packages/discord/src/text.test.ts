@@ -4,7 +4,7 @@ import {
   httpUrl,
   inlineText,
   neutralizeMentions,
-  renderInternalLinks,
+  renderLinks,
   safeUrl,
   sanitizeText,
   truncate,
@@ -126,24 +126,29 @@ describe('urls', () => {
   });
 });
 
-describe('renderInternalLinks', () => {
+describe('renderLinks', () => {
   const base = 'https://flipfix.example.org';
-  it('renders each record kind as a Markdown link', () => {
-    expect(renderInternalLinks('Fixed [[machine:eight-ball-deluxe]] today', base)).toBe(
-      'Fixed [Eight Ball Deluxe](https://flipfix.example.org/machines/eight-ball-deluxe) today',
+  const links = {
+    'machine:id:7': { id: 7, label: 'Eight Ball Deluxe', url: `${base}/machines/eight-ball-deluxe` },
+    'machine:ebd': { id: 7, label: 'Eight Ball Deluxe', url: `${base}/machines/eight-ball-deluxe` },
+    'problem:12': { id: 12, label: 'Problem #12: Ball [stuck] (again)', url: `${base}/problem-reports/12` },
+  };
+  it('renders stored and authored forms as Markdown links with the display name, labels escaped', () => {
+    expect(renderLinks('Fixed [[machine:id:7]] and [[machine:ebd]] today', links)).toBe(
+      `Fixed [Eight Ball Deluxe](${base}/machines/eight-ball-deluxe) and [Eight Ball Deluxe](${base}/machines/eight-ball-deluxe) today`,
     );
-    expect(renderInternalLinks('[[problem-report:12]]', base)).toBe('[Problem report #12](https://flipfix.example.org/problem-reports/12)');
-    expect(renderInternalLinks('[[log-entry:5]]', base)).toBe('[Log entry #5](https://flipfix.example.org/log-entries/5)');
-    expect(renderInternalLinks('[[part_request:3]]', `${base}/`)).toBe('[Part request #3](https://flipfix.example.org/part-requests/3)');
-    expect(renderInternalLinks('[[machine:ebd|The EBD]]', base)).toBe('[The EBD](https://flipfix.example.org/machines/ebd)');
+    expect(renderLinks('[[problem:12]]', links)).toBe(`[Problem #12: Ball \\[stuck\\] \\(again\\)](${base}/problem-reports/12)`);
   });
-  it('never leaves raw markup, even for unknown kinds or bad refs', () => {
-    const out = renderInternalLinks('[[widget:7]] [[problem-report:abc]] [[machine:../../etc]]', base);
-    expect(out).not.toContain('[[');
-    expect(out).not.toContain(']]');
+  it('shows Flipfix\'s *[broken link]* for a missing target, and leaves text that is not markup alone', () => {
+    expect(renderLinks('[[log:5]] [[page:id:2]] [[widget:7]] [[problem:abc]]', links)).toBe('*[broken link]* *[broken link]* [[widget:7]] [[problem:abc]]');
   });
   it('renders labels only in plain mode', () => {
-    expect(renderInternalLinks('see [[log-entry:5]]', base, { plain: true })).toBe('see Log entry #5');
+    expect(renderLinks('see [[machine:id:7]] and [[log:5]]', links, { plain: true })).toBe('see Eight Ball Deluxe and [broken link]');
+  });
+  it('a rendered link with an escaped label is never cut in half', () => {
+    const text = `${'a '.repeat(40)}${renderLinks('[[problem:12]]', links)} tail`;
+    const out = truncate(text, 100);
+    expect(out).toBe(`${'a '.repeat(39)}a…`);
   });
 });
 

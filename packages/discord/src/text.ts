@@ -7,6 +7,7 @@
  * than Discord's code point count, so a result fits under both measures.
  */
 import { toHttpUri } from '@flipfix/config';
+import { type LinkTargets, renderLinksWith } from '@flipfix/events';
 
 /** Zero-width space: breaks mention syntax without changing what a reader sees. */
 export const ZWSP = '\u200b';
@@ -69,15 +70,17 @@ export function safeUrl(url: string | null | undefined, maxLength = 2048): strin
   return encoded.length <= maxLength ? encoded : null;
 }
 
-/** Markdown link `[label](url)`: matched with bounded parts so a scan over 100 KB stays linear. */
-const MD_LINK = /\[[^[\]\n]{0,1000}\]\([^()\s]{1,2048}\)/g;
+/** Markdown link `[label](url)`, labels with escaped characters too: matched with bounded parts so a scan over 100 KB stays linear. */
+const MD_LINK = /\[(?:\\.|[^[\]\\\n]){0,1000}\]\([^()\s]{1,2048}\)/g;
 
-interface Span {
+/** Where a Markdown link sits in a text. */
+export interface Span {
   start: number;
   end: number;
 }
 
-function linkSpans(text: string): Span[] {
+/** The Markdown links `[label](url)` in `text`. */
+export function linkSpans(text: string): Span[] {
   const spans: Span[] = [];
   for (const m of text.matchAll(MD_LINK)) spans.push({ start: m.index, end: m.index + m[0].length });
   return spans;
@@ -150,62 +153,24 @@ export function truncate(text: string, max: number, options: TruncateOptions = {
   return withEllipsis ? kept + ellipsis : kept;
 }
 
-/** Paths of Flipfix's record pages, relative to the site's base URL. */
-export const RECORD_PATHS = {
-  machine: (slug: string) => `/machines/${encodeURIComponent(slug)}`,
-  problemReport: (id: number) => `/problem-reports/${id}`,
-  logEntry: (id: number) => `/log-entries/${id}`,
-  partRequest: (id: number) => `/part-requests/${id}`,
-} as const;
-
-const INTERNAL_LINK = /\[\[([a-z_-]{1,40}):([^\]|\n]{1,200})(?:\|([^\]\n]{1,200}))?\]\]/gi;
-
-function humanizeSlug(slug: string): string {
-  return slug
-    .split(/[-_]+/)
-    .filter((w) => w !== '')
-    .map((w) => w[0]!.toUpperCase() + w.slice(1))
-    .join(' ');
-}
-
-/** One `[[kind:ref]]` reference resolved to a label and, if well formed, an absolute URL. */
-function resolveInternalLink(kind: string, ref: string, label: string | undefined, baseUrl: string): { label: string; url: string | null } {
-  const base = baseUrl.replace(/\/+$/, '');
-  const k = kind.toLowerCase().replace(/_/g, '-');
-  const r = ref.trim();
-  const id = /^[1-9]\d{0,15}$/.test(r) ? Number(r) : null;
-  const named = (fallback: string) => (label !== undefined && label.trim() !== '' ? label.trim() : fallback);
-  switch (k) {
-    case 'machine':
-      if (/^[a-z0-9][a-z0-9_-]{0,99}$/i.test(r)) return { label: named(humanizeSlug(r)), url: base + RECORD_PATHS.machine(r) };
-      break;
-    case 'problem-report':
-      if (id !== null) return { label: named(`Problem report #${id}`), url: base + RECORD_PATHS.problemReport(id) };
-      break;
-    case 'log-entry':
-      if (id !== null) return { label: named(`Log entry #${id}`), url: base + RECORD_PATHS.logEntry(id) };
-      break;
-    case 'part-request':
-      if (id !== null) return { label: named(`Part request #${id}`), url: base + RECORD_PATHS.partRequest(id) };
-      break;
-  }
-  return { label: named(`${kind}:${r}`), url: null };
-}
+/** What a link to a missing record shows, as Flipfix writes it (Markdown, and plain text). */
+export const BROKEN_LINK = '*[broken link]*';
+export const BROKEN_LINK_PLAIN = '[broken link]';
 
 /**
- * Renders Flipfix's internal link markup as Markdown links:
- * `[[machine:eight-ball-deluxe]]` → `[Eight Ball Deluxe](<base>/machines/eight-ball-deluxe)`,
- * `[[problem-report:12]]`, `[[log-entry:5]]`, `[[part-request:3]]` likewise
- * (`_` works for `-`, and `[[kind:ref|Label]]` sets the label). Markup that
- * names no known record becomes its plain text, never the raw brackets.
- * With `plain: true`, links become their labels only (for short snippets).
+ * Renders Flipfix's record links (`[[machine:id:7]]`, `[[machine:slug]]`,
+ * `[[problem:11]]`...; see `@flipfix/events` links) as Markdown links to the
+ * record's page labelled with its display name, from targets resolved in bulk
+ * beforehand. A link to a missing record becomes {@link BROKEN_LINK}; raw
+ * markup never reaches Discord. With `plain: true`, links become their labels
+ * only (for previews that are cut to a few words).
  */
-export function renderInternalLinks(text: string, baseUrl: string, options: { plain?: boolean } = {}): string {
-  const base = safeUrl(baseUrl);
-  return text.replace(INTERNAL_LINK, (_m, kind: string, ref: string, label: string | undefined) => {
-    const link = resolveInternalLink(kind, ref, label, base ?? '');
-    const url = base === null ? null : safeUrl(link.url);
-    if (options.plain === true || url === null) return link.label;
-    return `[${escapeMarkdownLinkText(link.label)}](${url})`;
+export function renderLinks(text: string, links: LinkTargets, options: { plain?: boolean } = {}): string {
+  return renderLinksWith(text, links, (target) => {
+    if (target === undefined) return options.plain === true ? BROKEN_LINK_PLAIN : BROKEN_LINK;
+    const label = inlineText(target.label);
+    if (options.plain === true) return label;
+    const url = safeUrl(target.url);
+    return url === null ? escapeMarkdownLinkText(label) : `[${escapeMarkdownLinkText(label)}](${url})`;
   });
 }

@@ -20,6 +20,7 @@ export function problemReport(over: Partial<ProblemReportPost> = {}): ProblemRep
     url: `${BASE}/problem-reports/12`,
     photoUrls: [],
     createdAt: AT,
+    links: {},
     ...over,
   };
 }
@@ -35,6 +36,7 @@ export function logEntry(over: Partial<LogEntryPost> = {}): LogEntryPost {
     url: `${BASE}/log-entries/5`,
     photoUrls: [],
     createdAt: AT,
+    links: {},
     ...over,
   };
 }
@@ -50,6 +52,7 @@ export function partRequest(over: Partial<PartRequestPost> = {}): PartRequestPos
     url: `${BASE}/part-requests/3`,
     photoUrls: [],
     createdAt: AT,
+    links: {},
     ...over,
   };
 }
@@ -64,10 +67,11 @@ export function partUpdate(over: Partial<PartRequestUpdatePost> = {}): PartReque
     newStatus: null,
     requestStatus: 'requested',
     postedByName: 'Eve',
-    partRequest: { label: 'Part request #3', url: `${BASE}/part-requests/3`, text: 'Two #44 bulbs' },
+    partRequest: { label: 'Parts Request #3', url: `${BASE}/part-requests/3`, lead: null, text: 'Two #44 bulbs' },
     url: `${BASE}/part-requests/3#update-9`,
     photoUrls: [],
     createdAt: AT,
+    links: {},
     ...over,
   };
 }

@@ -3,6 +3,7 @@
  * what each is about, and the data a formatter needs to turn one into a post.
  */
 import { z } from 'zod';
+import { findLinks, type LinkLookup, type LinkTarget, type LinkTargets, resolveLinksIn } from './links';
 
 /** Event types that create a new Discord post. */
 export const POST_EVENT_TYPES = [
@@ -67,19 +68,25 @@ export interface MachineRef {
   shortName: string | null;
 }
 
-/** A linked record shown on the 📎 line. */
+/** A linked record shown on the 📎 line: `📎 [label](url): Lead: text…`. */
 export interface LinkedRecord {
+  /** The link's text, e.g. `Problem Report #11`, `Parts Request #31`. */
   label: string;
   url: string;
+  /** Shown before the preview and never cut, e.g. the problem type (`Stuck Ball`); null for none. */
+  lead: string | null;
+  /** The record's text as stored (link markup included); the formatter renders links, then cuts the preview. */
   text: string;
 }
 
 interface PostBase {
   /** Absolute URL of the record's page (the title link and the button). */
   url: string;
-  /** Thumbnail URLs in order; the formatter shows at most 4. */
+  /** Photo URLs in order, absolute or relative to the site; the formatter shows at most 4. */
   photoUrls: string[];
   createdAt: Date;
+  /** The targets of the record links in this subject's texts (its own and the linked record's), resolved in bulk. */
+  links: LinkTargets;
 }
 
 export interface ProblemReportPost extends PostBase {
@@ -129,6 +136,35 @@ export interface PartRequestUpdatePost extends PostBase {
 /** Everything a formatter needs about one record, loaded fresh from the database. */
 export type PostSubject = ProblemReportPost | LogEntryPost | PartRequestPost | PartRequestUpdatePost;
 
+/** The texts of a subject that may hold record links: its own, and the linked record's (for the 📎 preview). */
+export function subjectTexts(subject: PostSubject): string[] {
+  switch (subject.kind) {
+    case 'problem_report':
+      return [subject.description];
+    case 'log_entry':
+      return subject.problemReport === null ? [subject.text] : [subject.text, subject.problemReport.text];
+    case 'part_request':
+      return [subject.text];
+    case 'part_request_update':
+      return [subject.text, subject.partRequest.text];
+  }
+}
+
+/**
+ * Resolves the record links of all `subjects` with one call to `lookup`
+ * (one query per kind of link, for the whole batch) and sets each subject's
+ * `links` to the targets of its own texts. Every source of subjects (our
+ * tables, a Flipfix database) finishes loading with this, using its lookup.
+ */
+export async function resolveSubjectLinks(lookup: LinkLookup, subjects: readonly PostSubject[]): Promise<void> {
+  const all = await resolveLinksIn(lookup, subjects.flatMap(subjectTexts));
+  for (const subject of subjects) {
+    const own: Record<string, LinkTarget> = {};
+    for (const m of subjectTexts(subject).flatMap(findLinks)) if (Object.hasOwn(all, m.key)) own[m.key] = all[m.key]!;
+    subject.links = own;
+  }
+}
+
 /** The outbox row as the relay and router see it. */
 export const OutboxEventSchema = z.object({
   id: z.uuid(),
@@ -139,3 +175,5 @@ export const OutboxEventSchema = z.object({
   createdAt: z.coerce.date(),
 });
 export type OutboxEventRef = z.infer<typeof OutboxEventSchema>;
+
+export * from './links';

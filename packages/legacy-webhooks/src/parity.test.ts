@@ -17,6 +17,7 @@ const subject: PostSubject = {
   reporterName: 'Val',
   reporterContact: null,
   claimedByName: null,
+  links: {},
 };
 const opts = { baseUrl: 'https://flipfix.test' };
 const json = (v: unknown) => JSON.parse(JSON.stringify(v)) as unknown;

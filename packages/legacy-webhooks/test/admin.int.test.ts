@@ -138,7 +138,7 @@ describe('webhook endpoints API', () => {
     const [message] = sim.messages(channel.id);
     expect(message?.id).toBe(r.json.messageId);
     expect(message?.webhook_id).toBe(hook.id);
-    expect(message?.embeds[0]).toMatchObject({ title: expect.stringContaining('🧪 Test') });
+    expect(message?.embeds[0]).toMatchObject({ title: expect.stringContaining('Test: ') });
     expect(message?.components ?? []).toEqual([]);
   });
 

@@ -6,11 +6,14 @@
  * webhook_handlers/*.py): who is named, which photos, which page the title
  * links to.
  */
-import type { Db, LinkRef, LinkTarget, PostSubjectRef, SourceRecords } from '@flipfix/db';
-import { linkExcerpt, linkKey } from '@flipfix/db';
+import type { Db, PostSubjectRef, SourceRecords } from '@flipfix/db';
 import {
   type EntityType,
   type LinkedRecord,
+  type LinkKind,
+  type LinkRef,
+  type LinkTarget,
+  linkKey,
   type MachineRef,
   PART_REQUEST_STATUSES,
   type PartRequestStatus,
@@ -22,6 +25,8 @@ import {
   type Priority,
   type ProblemReportStatus,
   type ProblemType,
+  resolveSubjectLinks,
+  type SlugLinkKind,
 } from '@flipfix/events';
 import { FLIPFIX_MEDIA_URL, FLIPFIX_PATHS, flipfixRecordPath, mediaUrl } from './pages.ts';
 
@@ -85,12 +90,10 @@ function oneOf<T extends string>(values: readonly T[], value: string, fallback: 
   return (values as readonly string[]).includes(value) ? (value as T) : fallback;
 }
 
-/** Flipfix's "[type label]: [first 50 characters]…" for a 📎 line about a problem report. */
-function problemExcerpt(problemType: string, description: string): string {
-  const parts = [];
-  if (problemType !== 'other') parts.push(PROBLEM_TYPE_LABELS[oneOf(PROBLEM_TYPES, problemType, 'other')]);
-  if (description.trim() !== '') parts.push(linkExcerpt(description));
-  return parts.join(': ');
+/** The lead of a 📎 line about a problem report: its type label, none for "Other" (as Flipfix's excerpt). */
+function problemLead(problemType: string): string | null {
+  const type = oneOf<ProblemType>(PROBLEM_TYPES, problemType, 'other');
+  return type === 'other' ? null : PROBLEM_TYPE_LABELS[type];
 }
 
 /** Flipfix's `link_preview`: brackets dropped, whitespace collapsed, 30 characters and "...". */
@@ -230,6 +233,7 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
         url: page(FLIPFIX_PATHS.problemReport(id)),
         photoUrls: photoUrls(r.photos),
         createdAt: r.created_at,
+        links: {},
         machine: machineOf(r)!,
         status: oneOf<ProblemReportStatus>(PROBLEM_REPORT_STATUSES, r.status, 'open'),
         problemType: oneOf<ProblemType>(PROBLEM_TYPES, r.problem_type, 'other'),
@@ -253,7 +257,8 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
           : {
               label: `Problem Report #${e.pr_id}`,
               url: page(FLIPFIX_PATHS.problemReport(Number(e.pr_id))),
-              text: problemExcerpt(e.pr_problem_type ?? 'other', e.pr_description ?? ''),
+              lead: problemLead(e.pr_problem_type ?? 'other'),
+              text: e.pr_description ?? '',
             };
       put({
         kind: 'log_entry',
@@ -261,6 +266,7 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
         url: page(FLIPFIX_PATHS.logEntry(id)),
         photoUrls: photoUrls(e.photos),
         createdAt: e.created_at,
+        links: {},
         machine: machineOf(e)!,
         text: e.text,
         maintainerNames: names,
@@ -275,6 +281,7 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
         url: page(FLIPFIX_PATHS.partRequest(id)),
         photoUrls: photoUrls(p.photos),
         createdAt: p.created_at,
+        links: {},
         machine: machineOf(p),
         text: p.text,
         status: oneOf<PartRequestStatus>(PART_REQUEST_STATUSES, p.status, 'requested'),
@@ -292,25 +299,29 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
         url: requestUrl,
         photoUrls: photoUrls(u.photos),
         createdAt: u.created_at,
+        links: {},
         partRequestId: requestId,
         machine: machineOf(u),
         text: u.text,
         newStatus: u.new_status === '' ? null : oneOf<PartRequestStatus>(PART_REQUEST_STATUSES, u.new_status, 'requested'),
         requestStatus: oneOf<PartRequestStatus>(PART_REQUEST_STATUSES, u.request_status, 'requested'),
         postedByName: u.person,
-        partRequest: { label: `Parts Request #${requestId}`, url: requestUrl, text: linkExcerpt(u.request_text) },
+        partRequest: { label: `Parts Request #${requestId}`, url: requestUrl, lead: null, text: u.request_text },
       });
     }
+    // Flipfix's markup in the texts, resolved against Flipfix's own records in one bulk lookup.
+    await resolveSubjectLinks({ resolveLinks }, [...byKey.values()]);
     return refs.map((r) => byKey.get(`${r.entityType}:${r.entityId}`) ?? null);
   }
 
   async function resolveLinks(refs: readonly LinkRef[]): Promise<Map<string, LinkTarget>> {
     const found = new Map<string, LinkTarget>();
-    const idsOf = (kind: string) => [...new Set(refs.flatMap((r) => (r.kind === kind && 'id' in r && r.id > 0 ? [r.id] : [])))];
-    const slugsOf = (kind: string) => [...new Set(refs.flatMap((r) => (r.kind === kind && 'slug' in r ? [r.slug] : [])))];
-    const put = (kind: string, target: LinkTarget, slug?: string) => {
-      found.set(linkKey({ kind, id: target.id }), target);
-      if (slug !== undefined) found.set(linkKey({ kind, slug }), target);
+    const idsOf = (kind: LinkRef['kind']) => [...new Set(refs.flatMap((r) => (r.kind === kind && 'id' in r && r.id > 0 ? [r.id] : [])))];
+    const slugsOf = (kind: LinkRef['kind']) => [...new Set(refs.flatMap((r) => (r.kind === kind && 'slug' in r ? [r.slug] : [])))];
+    const put = (kind: LinkKind, target: LinkTarget) => found.set(linkKey({ kind, id: target.id }), target);
+    const putSlug = (kind: SlugLinkKind, target: LinkTarget, slug: string) => {
+      put(kind, target);
+      found.set(linkKey({ kind, slug }), target);
     };
     const lookups: Promise<void>[] = [];
     // Flipfix's link types (flipfix/apps/*/apps.py): machine and model by slug
@@ -329,7 +340,7 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
             slugs,
           ])
           .then(({ rows }) => {
-            for (const row of rows) put(kind, { id: Number(row.id), label: row.name, url: page(path(row.slug)) }, row.slug);
+            for (const row of rows) putSlug(kind, { id: Number(row.id), label: row.name, url: page(path(row.slug)) }, row.slug);
           }),
       );
     }

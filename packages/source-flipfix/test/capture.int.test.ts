@@ -129,7 +129,7 @@ describe('the Flipfix source on Flipfix schema', () => {
     });
     const entryId = await django.logEntry({
       machineId,
-      text: 'Cleaned the coin mech',
+      text: `Cleaned the coin mech of [[machine:id:${machineId}]]`,
       maintainerIds: [lee.maintainerId, dana.maintainerId],
       maintainerNames: 'Guest Gus',
       createdByUserId: lee.userId,
@@ -160,7 +160,9 @@ describe('the Flipfix source on Flipfix schema', () => {
       url: `${BASE}/logs/${entryId}/`,
       // Maintainers in Flipfix's order (by username), Discord name when linked, then the free-text names.
       maintainerNames: ['Dana on Discord', 'lee', 'Guest Gus'],
-      problemReport: { label: `Problem Report #${reportId}`, url: `${BASE}/problem-reports/${reportId}/`, text: 'No Credits: Coin door jammed' },
+      problemReport: { label: `Problem Report #${reportId}`, url: `${BASE}/problem-reports/${reportId}/`, lead: 'No Credits', text: 'Coin door jammed' },
+      // The markup's targets, resolved against Flipfix's own records, for the shared renderer.
+      links: { [`machine:id:${machineId}`]: { id: machineId, label: 'Eight Ball Deluxe', url: `${BASE}/machines/eight-ball-deluxe/` } },
     });
     expect(request).toMatchObject({ kind: 'part_request', url: `${BASE}/parts/${requestId}/`, machine: null, requestedByName: 'Dana on Discord', status: 'received' });
     expect(update).toMatchObject({
@@ -169,7 +171,7 @@ describe('the Flipfix source on Flipfix schema', () => {
       newStatus: 'received',
       requestStatus: 'received',
       postedByName: 'Shop',
-      partRequest: { label: `Parts Request #${requestId}`, url: `${BASE}/parts/${requestId}/`, text: 'Coin mech spring' },
+      partRequest: { label: `Parts Request #${requestId}`, url: `${BASE}/parts/${requestId}/`, lead: null, text: 'Coin mech spring' },
     });
     expect(missing).toBeNull();
     expect(records.recordUrl('part_request_update', updateId)).toBe(`${BASE}/parts/updates/${updateId}/`);

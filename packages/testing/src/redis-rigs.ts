@@ -176,25 +176,38 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
   const scratch = scratchDir('cluster');
   const servers = new Map<number, ServerProcess>();
   try {
+    // Each node on ports found free a moment ago: another process may take one
+    // in between, and that node exits at once. It is started again on new
+    // ports, so a busy machine slows the rig down but does not break it.
+    const startNode = async (): Promise<HostPort> => {
+      for (let attempt = 1; ; attempt++) {
+        const port = await freePort();
+        const busPort = await freePort();
+        const args = serverArgs(port, scratch.dir, [
+          '--cluster-enabled', 'yes',
+          '--cluster-config-file', `nodes-${port}.conf`,
+          '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000),
+          // The bus port is chosen too (default port + 10000 may be taken).
+          '--cluster-port', String(busPort),
+          // A replica fails over however long it was cut off from its primary.
+          '--cluster-replica-validity-factor', '0',
+        ]);
+        const server = startServer(REDIS_SERVER, args, port, scratch.dir);
+        servers.set(port, server);
+        const up = await waitFor(
+          async () => {
+            if (server.child.exitCode !== null || server.child.signalCode !== null) return 'exited';
+            return (await ask(port, 'PING')) === 'PONG' ? 'up' : null;
+          },
+          { what: `redis-server on port ${port} up`, timeoutMs: 60_000, intervalMs: 50 },
+        );
+        if (up === 'up') return { host: HOST, port };
+        servers.delete(port);
+        if (attempt >= 3) throw new Error(`redis-server on port ${port} exited at start:\n${server.output.join('\n')}`);
+      }
+    };
     const nodes: HostPort[] = [];
-    for (let i = 0; i < 6; i++) {
-      const port = await freePort();
-      const busPort = await freePort();
-      const args = serverArgs(port, scratch.dir, [
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', `nodes-${port}.conf`,
-        '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 1000),
-        // The bus port is chosen too (default port + 10000 may be taken).
-        '--cluster-port', String(busPort),
-        // A replica fails over however long it was cut off from its primary.
-        '--cluster-replica-validity-factor', '0',
-      ]);
-      servers.set(port, startServer(REDIS_SERVER, args, port, scratch.dir));
-      nodes.push({ host: HOST, port });
-    }
-    await waitFor(async () => (await Promise.all(nodes.map((n) => ask(n.port, 'PING')))).every((r) => r === 'PONG'), {
-      what: 'six redis-servers up',
-    });
+    for (let i = 0; i < 6; i++) nodes.push(await startNode());
     const created = spawnSync(
       REDIS_CLI,
       ['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'],

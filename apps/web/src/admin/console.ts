@@ -17,7 +17,6 @@ import { z, fieldsOf } from '@flipfix/config';
 import {
   type Db,
   getSettings,
-  recordUrl,
   isAppError,
   listSettingsAudit,
   type NotifySettings,
@@ -36,12 +35,13 @@ import { type Html, html, type HtmlValue } from '../views/html';
 import { blankForm, errorFor, fieldErrors, type FormState, inputField, invalidAttrs, NOT_SAVED, typedValues } from '../views/forms';
 import { queryString } from '../views/lists';
 import { ADMIN_NAV, layout, when } from '../views/pages-common';
+import { recordPagePath } from '../views/record-text';
 import { type AdminAuth, type AdminSession, CSRF_HEADER, isSafeMethod, safeEqual, safeNext } from './auth';
 import { DELIVERY_STATUSES, type DeliveryView, EventsQuery, listEvents, redeliver, redeliverFailed, TARGETS } from './deliveries';
 import { channelChoices, channelNamer, GuildDirectory, roleChoices, snowflakePicker } from './guild';
 import { badge, csrfField, type Notice } from './kit';
 import { readSettingsForm, settingLabel, settingsErrors, settingsFormValues } from './settings-form';
-import { rolloutSummary } from './rollout-view';
+import { type RecordUrl, rolloutSummary } from './rollout-view';
 import { describeTarget, type TargetNames } from './targets';
 import { registerWebhookPages } from './webhooks';
 
@@ -145,7 +145,7 @@ function sameOrigin(req: Request): boolean {
 export function adminConsoleRouter(deps: ConsoleDeps): Router {
   const { db, auth, config } = deps;
   // Our own record pages, relative (`/log-entries/7`), unless the records are another app's.
-  const recordLink = config.recordUrl ?? ((entityType: EntityType, id: number) => recordUrl('', entityType, id));
+  const recordLink: RecordUrl = config.recordUrl ?? recordPagePath;
   const r = Router();
   const redeliverDeps = { db, queues: deps.queues, ...(config.retry ? { retry: config.retry } : {}) };
   const guild = new GuildDirectory({
@@ -538,7 +538,7 @@ ${
     ? html`<p class="muted">${filtered ? 'No deliveries match these filters.' : 'No events yet.'}</p>`
     : html`<div class="table-wrap"><table class="log"><thead><tr><th>Event</th><th>Target</th><th>Status</th><th>Attempts</th><th>Timing</th><th>Result</th><th></th></tr></thead><tbody>
 ${events.map((e) => {
-  const head = html`<td class="event" rowspan="${Math.max(1, e.deliveries.length)}"><strong>${EVENT_LABELS[e.type as EventType] ?? e.type}</strong><div class="muted"><a href="${recordLink(e.entityType as EntityType, e.entityId)}">${e.entityType.replaceAll('_', ' ')} #${e.entityId}</a> · ${when(e.createdAt)}${e.actorName ? ` · ${e.actorName}` : ''}</div></td>`;
+  const head = html`<td class="event" rowspan="${Math.max(1, e.deliveries.length)}"><strong>${EVENT_LABELS[e.type as EventType] ?? e.type}</strong><div class="muted"><a href="${recordLink(e.entityType as EntityType, e.entityId) ?? '#'}">${e.entityType.replaceAll('_', ' ')} #${e.entityId}</a> · ${when(e.createdAt)}${e.actorName ? ` · ${e.actorName}` : ''}</div></td>`;
   if (e.deliveries.length === 0) return html`<tr data-event="${e.id}">${head}<td colspan="6" class="muted">${e.routedAt ? 'no targets' : 'not routed yet'}</td></tr>`;
   return e.deliveries.map(
     (d, i) => html`<tr data-event="${e.id}" data-delivery="${d.id}" data-target="${d.target}">${i === 0 ? head : ''}

@@ -59,7 +59,7 @@ function mismatchRow(m: ParityMismatch, endpointName: (id: string) => string, re
  * into its name (deleted endpoints keep their id).
  */
 /** The page of a record (our own, or the attached app's). */
-export type RecordUrl = (entityType: EntityType, id: number) => string;
+export type RecordUrl = (entityType: EntityType, id: number) => string | null;
 
 export function rolloutSummary(report: RolloutReport, mode: DeliveryMode, endpointName: (id: string) => string, recordUrl: RecordUrl): Html {
   const { counts, payloads } = report;

@@ -1,5 +1,6 @@
 /** Request bodies of the domain JSON API (also used by the HTML forms). */
 import { z } from '@flipfix/config';
+import { MACHINE_SLUG_PATTERN } from '@flipfix/db';
 import { PART_REQUEST_STATUSES, PRIORITIES, PROBLEM_REPORT_STATUSES, PROBLEM_TYPES } from '@flipfix/events';
 import { IdSchema, optionalText, PhotoUrls, requiredText } from './validate';
 
@@ -10,10 +11,25 @@ const NAME = 200;
 const enumOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (issue) => (issue.input === undefined ? 'is required' : `must be one of: ${values.join(', ')}`) });
 
+/** A machine slug (see MACHINE_SLUG_PATTERN): it is the machine's page address and its `[[machine:slug]]` link. */
+const MachineSlug = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .regex(MACHINE_SLUG_PATTERN, 'must be lower-case letters, digits, "-" or "_", starting with a letter or digit (up to 100 characters)');
+
 export const CreateMachineBody = z.strictObject({
   name: requiredText(NAME),
   shortName: optionalText(40),
   location: optionalText(NAME),
+  slug: MachineSlug.optional(),
+});
+
+/** `PATCH /api/machines/:id`: any of the fields; `null` clears short name or location. */
+export const PatchMachineBody = z.strictObject({
+  name: requiredText(NAME).optional(),
+  shortName: optionalText(40).nullable(),
+  location: optionalText(NAME).nullable(),
+  slug: MachineSlug.optional(),
 });
 
 export const CreateProblemReportBody = z.strictObject({

@@ -15,9 +15,10 @@ interface MachineLike {
   id: number;
   name: string;
   shortName: string | null;
+  slug: string;
 }
 
-const machineRef = (m: MachineLike | null) => (m === null ? null : { id: m.id, name: m.name, shortName: m.shortName });
+const machineRef = (m: MachineLike | null) => (m === null ? null : { id: m.id, name: m.name, shortName: m.shortName, slug: m.slug });
 const urls = (photos: readonly { url: string }[]) => photos.map((p) => p.url);
 
 export function machineJson(m: Machine) {
@@ -25,6 +26,7 @@ export function machineJson(m: Machine) {
     id: m.id,
     name: m.name,
     shortName: m.shortName,
+    slug: m.slug,
     location: m.location,
     operationalStatus: m.operationalStatus,
     createdAt: m.createdAt,

@@ -22,6 +22,7 @@ import {
   listPartRequestUpdates,
   listProblemReports,
   setProblemReportStatus,
+  updateMachine,
 } from '@flipfix/db';
 import {
   bodyOf,
@@ -30,6 +31,7 @@ import {
   CreatePartRequestBody,
   CreatePartRequestUpdateBody,
   CreateProblemReportBody,
+  PatchMachineBody,
   PatchProblemReportBody,
 } from '../http/schemas';
 import { logEntryJson, machineJson, partRequestJson, partRequestUpdateJson, problemReportJson } from '../http/serialize';
@@ -49,6 +51,11 @@ export function apiRouter(db: Db): Router {
   });
   r.get('/machines/:id', async (req, res) => {
     res.json(machineJson(await getMachine(db, parseId(req.params.id, 'Machine'))));
+  });
+  r.patch('/machines/:id', async (req, res) => {
+    const id = parseId(req.params.id, 'Machine');
+    const body = PatchMachineBody.parse(bodyOf(req.body));
+    res.json(machineJson(await updateMachine(db, id, body)));
   });
 
   r.post('/problem-reports', async (req, res) => {

@@ -12,6 +12,7 @@ import {
   type Db,
   getLogEntry,
   getMachine,
+  getMachineBySlug,
   getPartRequest,
   getPartRequestUpdate,
   getProblemReport,
@@ -25,6 +26,7 @@ import {
   type PartRequestWithRelations,
   type ProblemReportWithRelations,
   setProblemReportStatus,
+  updateMachine,
 } from '@flipfix/db';
 import { PART_REQUEST_STATUSES, PROBLEM_REPORT_STATUSES, PROBLEM_TYPE_LABELS, PROBLEM_TYPES } from '@flipfix/events';
 import {
@@ -32,6 +34,7 @@ import {
   CreatePartRequestBody,
   CreatePartRequestUpdateBody,
   CreateProblemReportBody,
+  PatchMachineBody,
   PatchProblemReportBody,
 } from '../http/schemas';
 import { parseId } from '../http/validate';
@@ -48,6 +51,8 @@ import {
 import { type Html, html, type HtmlValue, safeUrl } from '../views/html';
 import { ListPageQuery, listControls, PAGE_SIZE, pageOf } from '../views/lists';
 import { layout, when } from '../views/pages-common';
+import { linkedText, pageLinks, textPreview } from '../views/record-text';
+import type { LinkTargets } from '@flipfix/events';
 
 type Notice = { kind: 'ok' | 'error'; text: string } | null;
 
@@ -79,8 +84,13 @@ function machineName(m: { name: string; shortName: string | null } | null): stri
   return m === null ? 'No machine' : m.name;
 }
 
-function machineLink(m: { id: number; name: string; shortName: string | null } | null): HtmlValue {
-  return m === null ? html`<span class="muted">No machine</span>` : html`<a href="/machines/${m.id}">${m.name}</a>`;
+/** A machine's page: `/machines/<slug>`, as in Flipfix. */
+function machinePath(m: { slug: string }): string {
+  return `/machines/${encodeURIComponent(m.slug)}`;
+}
+
+function machineLink(m: { name: string; slug: string } | null): HtmlValue {
+  return m === null ? html`<span class="muted">No machine</span>` : html`<a href="${machinePath(m)}">${m.name}</a>`;
 }
 
 function badge(value: string): Html {
@@ -161,19 +171,19 @@ function homePage(machines: readonly Machine[], notice: Notice, forms: HomeForms
   });
 }
 
-function reportRow(r: ProblemReportWithRelations): Html {
+function reportRow(r: ProblemReportWithRelations, links: LinkTargets): Html {
   return html`<li><a href="/problem-reports/${r.id}">#${r.id} ${PROBLEM_TYPE_LABELS[r.problemType]} on ${machineName(r.machine)}</a> ${badge(r.status)} ${r.priority === 'untriaged' ? '' : badge(r.priority)}
-<div class="muted">${r.description.slice(0, 160)}${r.description.length > 160 ? '…' : ''} · ${r.reporterName ?? 'Anonymous'} · ${when(r.createdAt)}</div></li>`;
+<div class="muted">${textPreview(r.description, links)} · ${r.reporterName ?? 'Anonymous'} · ${when(r.createdAt)}</div></li>`;
 }
 
-function logRow(e: LogEntryWithRelations): Html {
+function logRow(e: LogEntryWithRelations, links: LinkTargets): Html {
   return html`<li><a href="/log-entries/${e.id}">#${e.id} ${machineName(e.machine)}</a>
-<div class="muted">${e.text.slice(0, 160)}${e.text.length > 160 ? '…' : ''} · ${names(e.maintainerNames)} · ${when(e.createdAt)}</div></li>`;
+<div class="muted">${textPreview(e.text, links)} · ${names(e.maintainerNames)} · ${when(e.createdAt)}</div></li>`;
 }
 
-function partRow(p: PartRequestWithRelations): Html {
+function partRow(p: PartRequestWithRelations, links: LinkTargets): Html {
   return html`<li><a href="/part-requests/${p.id}">#${p.id} ${machineName(p.machine)}</a> ${badge(p.status)}
-<div class="muted">${p.text.slice(0, 160)}${p.text.length > 160 ? '…' : ''} · ${p.requestedByName ?? 'Anonymous'} · ${when(p.createdAt)}</div></li>`;
+<div class="muted">${textPreview(p.text, links)} · ${p.requestedByName ?? 'Anonymous'} · ${when(p.createdAt)}</div></li>`;
 }
 
 function list(items: Html[], empty: string): HtmlValue {
@@ -279,39 +289,82 @@ export function pagesRouter(db: Db): Router {
         current: '/machines',
         body: html`<h1>Machines</h1>${list(
           machines.map(
-            (m) => html`<li><a href="/machines/${m.id}">${m.name}</a> ${m.shortName ? html`<span class="muted">(${m.shortName})</span>` : ''} ${badge(m.operationalStatus)}${m.location ? html`<div class="muted">${m.location}</div>` : ''}</li>`,
+            (m) => html`<li><a href="${machinePath(m)}">${m.name}</a> ${m.shortName ? html`<span class="muted">(${m.shortName})</span>` : ''} ${badge(m.operationalStatus)}${m.location ? html`<div class="muted">${m.location}</div>` : ''}</li>`,
           ),
           'No machines yet.',
         )}`,
       }),
     );
   });
-  r.get('/machines/:id', async (req, res) => {
-    const machine = await getMachine(db, parseId(req.params.id, 'Machine'));
+  /** A machine's page, with a form to change its address (slug). */
+  const renderMachine = async (res: Response, machine: Machine, notice: Notice = null, slugForm: FormState = blankForm({ slug: machine.slug }), status = 200) => {
     const [reports, entries, parts] = await Promise.all([
       listProblemReports(db, { machineId: machine.id, limit: 20 }),
       listLogEntries(db, { machineId: machine.id, limit: 20 }),
       listPartRequests(db, { machineId: machine.id, limit: 20 }),
     ]);
+    const links = await pageLinks(db, [...reports.map((x) => x.description), ...entries.map((x) => x.text), ...parts.map((x) => x.text)]);
     send(
       res,
       layout({
         title: machine.name,
+        notice,
         body: html`<h1>${machine.name}</h1>
-<div class="card"><dl class="meta"><dt>Short name</dt><dd>${machine.shortName ?? '—'}</dd><dt>Location</dt><dd>${machine.location ?? '—'}</dd><dt>Status</dt><dd>${badge(machine.operationalStatus)}</dd></dl></div>
-<h2>Problem reports</h2>${list(reports.map(reportRow), 'No problem reports.')}
-<h2>Log entries</h2>${list(entries.map(logRow), 'No log entries.')}
-<h2>Part requests</h2>${list(parts.map(partRow), 'No part requests.')}`,
+<div class="card"><dl class="meta"><dt>Short name</dt><dd>${machine.shortName ?? '—'}</dd><dt>Link</dt><dd><code>[[machine:${machine.slug}]]</code></dd><dt>Location</dt><dd>${machine.location ?? '—'}</dd><dt>Status</dt><dd>${badge(machine.operationalStatus)}</dd></dl></div>
+<h2>Problem reports</h2>${list(reports.map((x) => reportRow(x, links)), 'No problem reports.')}
+<h2>Log entries</h2>${list(entries.map((x) => logRow(x, links)), 'No log entries.')}
+<h2>Part requests</h2>${list(parts.map((x) => partRow(x, links)), 'No part requests.')}
+<form class="card" method="post" action="${machinePath(machine)}/slug"><h2>Page address</h2>
+<p class="muted small">The slug is the machine's address (<code>/machines/&lt;slug&gt;</code>) and its link in text (<code>[[machine:&lt;slug&gt;]]</code>). Links already written keep working.</p>
+${inputField(slugForm, { id: 'm-slug', name: 'slug', label: 'Slug', attrs: html` required maxlength="100"` })}
+<button type="submit">Change address</button></form>`,
       }),
+      status,
     );
+  };
+
+  // A machine's page is /machines/<slug>; /machines/<id> (older links) redirects there.
+  r.get('/machines/:ref', async (req, res) => {
+    const ref = req.params.ref;
+    const machine = await getMachineBySlug(db, ref).catch(async (err: unknown) => {
+      if (!/^\d{1,10}$/.test(ref)) throw err;
+      const byId = await getMachine(db, parseId(ref, 'Machine'));
+      return { redirect: machinePath(byId) };
+    });
+    if ('redirect' in machine) {
+      res.redirect(301, machine.redirect);
+      return;
+    }
+    await renderMachine(res, machine);
+  });
+  r.post('/machines/:slug/slug', async (req, res) => {
+    const machine = await getMachineBySlug(db, req.params.slug);
+    try {
+      const { slug } = PatchMachineBody.parse({ slug: formInput(req.body).slug ?? '' });
+      res.redirect(303, machinePath(await updateMachine(db, machine.id, { slug })));
+    } catch (err) {
+      const errors = fieldErrors(err);
+      if (errors === null) throw err;
+      await renderMachine(res, machine, NOT_SAVED, { values: typedValues(req.body), errors }, 400);
+    }
   });
 
-  /** A record list: search, status filter (for records that have one) and cursor; one row more tells whether an older page exists. */
-  const listRoute = <T extends { id: number }>(o: Omit<Parameters<typeof listPage<T>>[0], 'query' | 'found'> & { list: (q: ListRequest) => Promise<T[]> }) =>
+  /**
+   * A record list: search, status filter (for records that have one) and cursor; one row more tells
+   * whether an older page exists. The record links in the rows' texts are resolved in one lookup.
+   */
+  const listRoute = <T extends { id: number }>(
+    o: Omit<Parameters<typeof listPage<T>>[0], 'query' | 'found' | 'row'> & {
+      list: (q: ListRequest) => Promise<T[]>;
+      text: (item: T) => string;
+      row: (item: T, links: LinkTargets) => Html;
+    },
+  ) =>
     r.get(o.path, async (req, res) => {
       const query = ListPageQuery.parse(req.query);
       const found = await o.list({ search: query.q, status: query.status, beforeId: query.before, limit: PAGE_SIZE + 1 });
-      send(res, listPage({ ...o, query, found }));
+      const links = await pageLinks(db, found.map(o.text));
+      send(res, listPage({ ...o, query, found, row: (item) => o.row(item, links) }));
     });
 
   listRoute({
@@ -320,11 +373,13 @@ export function pagesRouter(db: Db): Router {
     searchHint: 'words, a name, a machine or #id',
     statuses: PROBLEM_REPORT_STATUSES,
     row: reportRow,
+    text: (x) => x.description,
     list: (q) => listProblemReports(db, { ...q, status: PROBLEM_REPORT_STATUSES.find((s) => s === q.status) }),
   });
   const renderReport = async (res: Response, id: number, notice: Notice, statusForm: FormState = blankForm(), status = 200) => {
     const report = await getProblemReport(db, id);
     const entries = await listLogEntries(db, { problemReportId: report.id, limit: 50 });
+    const links = await pageLinks(db, [report.description, ...entries.map((x) => x.text)]);
     const next = report.status === 'open' ? 'closed' : 'open';
     send(
       res,
@@ -332,14 +387,14 @@ export function pagesRouter(db: Db): Router {
         title: `Problem report #${report.id}`,
         notice,
         body: html`<h1>⚠️ ${PROBLEM_TYPE_LABELS[report.problemType]} on ${machineName(report.machine)} ${badge(report.status)}</h1>
-<div class="card"><p class="text">${report.description}</p>
+<div class="card"><p class="text">${linkedText(report.description, links)}</p>
 <dl class="meta"><dt>Machine</dt><dd>${machineLink(report.machine)}</dd><dt>Priority</dt><dd>${badge(report.priority)}</dd><dt>Reported by</dt><dd>${report.reporterName ?? 'Anonymous'}</dd>
 ${report.claimedByName ? html`<dt>Claimed by</dt><dd>${report.claimedByName}</dd>` : ''}<dt>Filed</dt><dd>${when(report.createdAt)}</dd></dl></div>
 ${photos(report.photos)}
 <form class="card" method="post" action="/problem-reports/${report.id}/status"><input type="hidden" name="status" value="${next}">
 ${inputField(statusForm, { id: 'actor', name: 'actorName', label: 'Your name (optional)', attrs: html` maxlength="200"` })}
 <button type="submit">${next === 'closed' ? 'Close this report' : 'Re-open this report'}</button></form>
-<h2>Log entries</h2>${list(entries.map(logRow), 'No log entries on this report yet.')}`,
+<h2>Log entries</h2>${list(entries.map((x) => logRow(x, links)), 'No log entries on this report yet.')}`,
       }),
       status,
     );
@@ -367,17 +422,19 @@ ${inputField(statusForm, { id: 'actor', name: 'actorName', label: 'Your name (op
     path: '/log-entries',
     searchHint: 'words, a maintainer, a machine or #id',
     row: logRow,
+    text: (x) => x.text,
     list: ({ status: _none, ...q }) => listLogEntries(db, q),
   });
   r.get('/log-entries/:id', async (req, res) => {
     const entry = await getLogEntry(db, parseId(req.params.id, 'Log entry'));
+    const links = await pageLinks(db, [entry.text]);
     send(
       res,
       layout({
         title: `Log entry #${entry.id}`,
         notice: savedNotice(req, 'Log entry'),
         body: html`<h1>🗒️ ${machineName(entry.machine)}</h1>
-<div class="card"><p class="text">${entry.text}</p>
+<div class="card"><p class="text">${linkedText(entry.text, links)}</p>
 <dl class="meta"><dt>Machine</dt><dd>${machineLink(entry.machine)}</dd><dt>Maintainers</dt><dd>${names(entry.maintainerNames)}</dd>
 ${entry.problemReport ? html`<dt>Problem report</dt><dd><a href="/problem-reports/${entry.problemReport.id}">#${entry.problemReport.id}</a> ${badge(entry.problemReport.status)}</dd>` : ''}
 <dt>Written</dt><dd>${when(entry.createdAt)}</dd></dl></div>${photos(entry.photos)}`,
@@ -391,23 +448,25 @@ ${entry.problemReport ? html`<dt>Problem report</dt><dd><a href="/problem-report
     searchHint: 'words, a name, a machine or #id',
     statuses: PART_REQUEST_STATUSES,
     row: partRow,
+    text: (x) => x.text,
     list: (q) => listPartRequests(db, { ...q, status: PART_REQUEST_STATUSES.find((s) => s === q.status) }),
   });
   const renderPartRequest = async (res: Response, id: number, notice: Notice, updateForm: FormState = blankForm(), status = 200) => {
     const part = await getPartRequest(db, id);
     const updates = await listPartRequestUpdates(db, { partRequestId: part.id, limit: 100 });
+    const links = await pageLinks(db, [part.text, ...updates.map((x) => x.text)]);
     send(
       res,
       layout({
         title: `Part request #${part.id}`,
         notice,
         body: html`<h1>📦 ${machineName(part.machine)} ${badge(part.status)}</h1>
-<div class="card"><p class="text">${part.text}</p>
+<div class="card"><p class="text">${linkedText(part.text, links)}</p>
 <dl class="meta"><dt>Machine</dt><dd>${machineLink(part.machine)}</dd><dt>Requested by</dt><dd>${part.requestedByName ?? 'Anonymous'}</dd><dt>Requested</dt><dd>${when(part.createdAt)}</dd></dl></div>
 ${photos(part.photos)}
 <h2>Updates</h2>${list(
           updates.map(
-            (u) => html`<li id="update-${u.id}"><a href="/part-request-updates/${u.id}">💬 ${u.postedByName ?? 'Anonymous'}</a> ${u.newStatus ? badge(u.newStatus) : ''} · ${when(u.createdAt)}<div class="text">${u.text}</div></li>`,
+            (u) => html`<li id="update-${u.id}"><a href="/part-request-updates/${u.id}">💬 ${u.postedByName ?? 'Anonymous'}</a> ${u.newStatus ? badge(u.newStatus) : ''} · ${when(u.createdAt)}<div class="text">${linkedText(u.text, links)}</div></li>`,
           ),
           'No updates yet.',
         )}
@@ -439,12 +498,13 @@ ${inputField(updateForm, { id: 'u-name', name: 'postedByName', label: 'Your name
   });
   r.get('/part-request-updates/:id', async (req, res) => {
     const u = await getPartRequestUpdate(db, parseId(req.params.id, 'Part request update'));
+    const links = await pageLinks(db, [u.text]);
     send(
       res,
       layout({
         title: `Part request update #${u.id}`,
         body: html`<h1>💬 Update on part request <a href="/part-requests/${u.partRequestId}">#${u.partRequestId}</a></h1>
-<div class="card"><p class="text">${u.text}</p>
+<div class="card"><p class="text">${linkedText(u.text, links)}</p>
 <dl class="meta"><dt>Machine</dt><dd>${machineLink(u.partRequest.machine)}</dd><dt>Posted by</dt><dd>${u.postedByName ?? 'Anonymous'}</dd>
 ${u.newStatus ? html`<dt>New status</dt><dd>${badge(u.newStatus)}</dd>` : ''}<dt>Request status</dt><dd>${badge(u.partRequest.status)}</dd><dt>Posted</dt><dd>${when(u.createdAt)}</dd></dl></div>${photos(u.photos)}`,
       }),

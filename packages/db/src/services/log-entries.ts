@@ -3,6 +3,7 @@ import { AppError, NotFoundError } from '../errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { assertMachineExists } from './machines.ts';
 import { beforeOf, containsWord, type ListOptions, photoCreates, photosInOrder, searchOf, takeOf } from './shared.ts';
+import { storeLinks } from '../links.ts';
 
 const withRelations = {
   machine: true,
@@ -39,12 +40,13 @@ export async function createLogEntry(db: DbLike, input: CreateLogEntryInput): Pr
       });
     }
   }
+  const text = await storeLinks(prisma, input.text, 'text');
   const photos = photoCreates(input.photoUrls);
   return prisma.logEntry.create({
     data: {
       machineId: input.machineId,
       problemReportId,
-      text: input.text,
+      text,
       maintainerNames: (input.maintainerNames ?? []).map((n) => n.trim()).filter((n) => n !== ''),
       ...(photos === undefined ? {} : { photos }),
     },

@@ -3,6 +3,7 @@ import { NotFoundError } from '../errors.ts';
 import type { PartRequestStatus, Prisma } from '../generated/prisma/client.ts';
 import { assertMachineExists } from './machines.ts';
 import { beforeOf, containsWord, type ListOptions, photoCreates, photosInOrder, searchOf, takeOf } from './shared.ts';
+import { storeLinks } from '../links.ts';
 
 const requestRelations = { machine: true, photos: photosInOrder } satisfies Prisma.PartRequestInclude;
 const updateRelations = {
@@ -27,10 +28,11 @@ export async function createPartRequest(db: DbLike, input: CreatePartRequestInpu
   const prisma = prismaOf(db);
   const machineId = input.machineId ?? null;
   if (machineId !== null) await assertMachineExists(prisma, machineId);
+  const text = await storeLinks(prisma, input.text, 'text');
   const photos = photoCreates(input.photoUrls);
   return prisma.partRequest.create({
     data: {
-      text: input.text,
+      text,
       machineId,
       requestedByName: input.requestedByName ?? null,
       ...(photos === undefined ? {} : { photos }),
@@ -60,6 +62,7 @@ export async function createPartRequestUpdate(
 ): Promise<PartRequestUpdateWithRelations> {
   const newStatus = input.newStatus ?? null;
   const photos = photoCreates(input.photoUrls);
+  const text = await storeLinks(db, input.text, 'text');
   return prismaOf(db).$transaction(async (tx) => {
     const request = await tx.partRequest.findUnique({ where: { id: partRequestId }, select: { status: true } });
     if (request === null) throw new NotFoundError('Part request', partRequestId);
@@ -69,7 +72,7 @@ export async function createPartRequestUpdate(
     return tx.partRequestUpdate.create({
       data: {
         partRequestId,
-        text: input.text,
+        text,
         newStatus,
         postedByName: input.postedByName ?? null,
         ...(photos === undefined ? {} : { photos }),

@@ -8,6 +8,7 @@ import type {
 } from '../generated/prisma/client.ts';
 import { assertMachineExists } from './machines.ts';
 import { beforeOf, containsWord, type ListOptions, photoCreates, photosInOrder, searchOf, takeOf } from './shared.ts';
+import { storeLinks } from '../links.ts';
 
 const withRelations = { machine: true, photos: photosInOrder } satisfies Prisma.ProblemReportInclude;
 
@@ -34,11 +35,12 @@ export async function createProblemReport(
 ): Promise<ProblemReportWithRelations> {
   const prisma = prismaOf(db);
   await assertMachineExists(prisma, input.machineId);
+  const description = await storeLinks(prisma, input.description, 'description');
   const photos = photoCreates(input.photoUrls);
   return prisma.problemReport.create({
     data: {
       machineId: input.machineId,
-      description: input.description,
+      description,
       ...(input.problemType === undefined ? {} : { problemType: input.problemType }),
       ...(input.priority === undefined ? {} : { priority: input.priority }),
       reporterName: input.reporterName ?? null,
