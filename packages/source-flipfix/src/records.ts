@@ -6,7 +6,7 @@
  * webhook_handlers/*.py): who is named, which photos, which page the title
  * links to.
  */
-import type { Db, PostSubjectRef, SourceRecords } from '@flipfix/db';
+import { type Db, linkPreview, type PostSubjectRef, type SourceRecords } from '@flipfix/db';
 import {
   type EntityType,
   type LinkedRecord,
@@ -94,13 +94,6 @@ function oneOf<T extends string>(values: readonly T[], value: string, fallback: 
 function problemLead(problemType: string): string | null {
   const type = oneOf<ProblemType>(PROBLEM_TYPES, problemType, 'other');
   return type === 'other' ? null : PROBLEM_TYPE_LABELS[type];
-}
-
-/** Flipfix's `link_preview`: brackets dropped, whitespace collapsed, 30 characters and "...". */
-function linkPreview(text: string, max = 30): string {
-  const preview = text.replaceAll(/[[\]]/g, '').split(/\s+/).filter(Boolean).join(' ');
-  const chars = Array.from(preview);
-  return chars.length > max ? `${chars.slice(0, max).join('')}...` : preview;
 }
 
 /** The record reader of a Flipfix database. */
