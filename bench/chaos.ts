@@ -25,17 +25,17 @@
  *   npm run chaos -- --seconds 30 --rate 10 --outage-seconds 10   # shorter
  *   npm run chaos -- --redis sentinel                              # Redis failover
  *   npm run chaos -- --redis cluster --seconds 60
+ *   npm run chaos -- --source flipfix   # against a Flipfix database (its Django tables)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createMachine, createTestDatabase } from '@flipfix/db';
 import { startSimulator } from '@flipfix/discord-sim';
 import type { RedisTopology } from '@flipfix/config';
 import { deletePrefix } from '@flipfix/queue';
 import { startRedisCluster, startRedisSentinelSet } from '@flipfix/testing';
-import { Arrivals, buildWorker, formatTable, insertOne, type Metric, REDIS_URL, ROOT, spawnWorker, until, type WorkerProc, workerEnv } from './lib';
+import { Arrivals, benchSource, buildWorker, formatTable, insertOne, type Metric, REDIS_URL, ROOT, spawnWorker, until, type WorkerProc, workerEnv } from './lib';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,6 +46,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '2' },
     'channel-limit': { type: 'string', default: '50/1000' },
     redis: { type: 'string', default: 'standalone' },
+    source: { type: 'string', default: 'builtin' },
   },
 });
 const redisMode = args.redis ?? 'standalone';
@@ -55,6 +56,7 @@ const seconds = Number(args.seconds);
 const outageMs = Number(args['outage-seconds']) * 1000;
 const drainTimeoutMs = Number(args['drain-timeout']) * 1000;
 const workerCount = Math.max(2, Number(args.workers));
+const source = benchSource(args.source);
 const [chLimit, chWindow] = (args['channel-limit'] ?? '50/1000').split('/').map(Number) as [number, number];
 
 const log = (text: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${text}\n`);
@@ -62,7 +64,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Chaos runs the production build of the worker.
 buildWorker();
-const tdb = await createTestDatabase({ max: 10 });
+const tdb = await source.createDatabase(10);
 // Discord's global limit; the channel limit is raised (default 50 per s) so a 20/s
 // stream into one channel is not a flood (flood handling is the benchmark's burst).
 const sim = await startSimulator({ port: 0, maxMessagesPerChannel: 100_000, rateLimits: { perChannel: { limit: chLimit, windowMs: chWindow } } });
@@ -109,6 +111,7 @@ const env = workerEnv(stack, {
   WORKER_LOCK_MS: '5000',
   WORKER_STALLED_INTERVAL_MS: '2000',
   RECONCILE_AFTER_SECONDS: '10',
+  ...source.workerEnv,
 });
 const workers: WorkerProc[] = [];
 const start = async (slot: number) => {
@@ -118,7 +121,7 @@ const start = async (slot: number) => {
   return w;
 };
 
-const machine = await createMachine(tdb.db.prisma, { name: 'Twilight Zone', shortName: 'TZ' });
+const machineId = await source.createMachine(tdb, 'Twilight Zone', 'TZ');
 const arrivals = new Arrivals(sim);
 const commits = new Map<number, number>();
 const started = Date.now();
@@ -129,7 +132,7 @@ let failover: { killedAt: number; failoverMs: number } | null = null;
 
 try {
   await Promise.all(Array.from({ length: workerCount }, (_, i) => start(i)));
-  log(`${workerCount} workers up; streaming ${rate}/s for ${seconds} s`);
+  log(`${workerCount} workers up (source ${source.name}); streaming ${rate}/s for ${seconds} s`);
   const t0 = performance.now();
   const n = Math.round(rate * seconds);
   const producer = (async () => {
@@ -137,7 +140,7 @@ try {
     for (let i = 0; i < n; i++) {
       const wait = t0 + (i * 1000) / rate - performance.now();
       if (wait > 1) await sleep(wait);
-      inflight.push(insertOne(tdb.db.pool, machine.id, `chaos entry ${i}`).then((r) => void commits.set(r.id, r.committedAt)));
+      inflight.push(insertOne(tdb.db.pool, machineId, `chaos entry ${i}`, source).then((r) => void commits.set(r.id, r.committedAt)));
     }
     await Promise.all(inflight);
   })();
@@ -209,7 +212,7 @@ try {
   const stats = sim.stats();
   const ledger = await tdb.db.prisma.delivery.groupBy({ by: ['status'], _count: true });
   const metrics: Metric[] = [
-    { scenario: 'chaos', metric: 'events committed', value: ids.length, note: `${rate}/s for ${seconds} s, ${workerCount} worker processes, Redis ${redisMode}` },
+    { scenario: 'chaos', metric: 'events committed', value: ids.length, note: `${rate}/s for ${seconds} s, ${workerCount} worker processes, Redis ${redisMode}, source ${source.name}` },
     { scenario: 'chaos', metric: 'delivered', value: ids.length - lost, note: drained ? `drained ${Math.round((drainedAt - started) / 1000 - seconds)} s after the stream` : 'NOT drained by the deadline' },
     { scenario: 'chaos', metric: 'lost', value: lost, target: '0', pass: lost === 0 },
     { scenario: 'chaos', metric: 'duplicated', value: duplicated, target: '0', pass: duplicated === 0 },
@@ -237,7 +240,7 @@ try {
   const outDir = path.join(ROOT, 'bench/results');
   mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `chaos-${new Date(started).toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify({ startedAt: new Date(started), config: { rate, seconds, outageMs, workerCount, channelLimit: args['channel-limit'], redis: redisMode }, metrics }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ startedAt: new Date(started), config: { rate, seconds, outageMs, workerCount, channelLimit: args['channel-limit'], redis: redisMode, source: source.name }, metrics }, null, 2)}\n`);
   process.stdout.write(`written to ${path.relative(process.cwd(), file)}\n`);
   exitCode = lost === 0 && duplicated === 0 ? 0 : 1;
 } finally {

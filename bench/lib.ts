@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import type { Simulator } from '@flipfix/discord-sim';
 import { deletePrefix } from '@flipfix/queue';
+import { builtinSource, createMachine, createTestDatabase, type SourceRecords, type TestDatabase } from '@flipfix/db';
+import { createFlipfixSource } from '@flipfix/source-flipfix';
+import { createFlipfixTestDatabase, DjangoWriter } from '@flipfix/source-flipfix/testing';
 import { SKEWED_CLOCK } from '@flipfix/testing';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -176,14 +179,31 @@ export function deleteRedisPrefix(prefix: string, redisUrl = REDIS_URL): Promise
 export type Commits = Map<number, number>;
 
 /** Inserts one log entry in its own transaction; returns its id and commit time. */
-export async function insertOne(pool: pg.Pool, machineId: number, text: string): Promise<{ id: number; committedAt: number }> {
+export async function insertOne(pool: pg.Pool, machineId: number, text: string, source: BenchSource = BENCH_SOURCES.builtin): Promise<{ id: number; committedAt: number }> {
+  const { ids, committedAt } = await insertMany(pool, machineId, 1, text, source, false);
+  return { id: ids[0]!, committedAt };
+}
+
+/**
+ * Inserts `count` log entries with one multi-row INSERT … SELECT
+ * generate_series in one transaction (the outbox trigger fires per row),
+ * into the source's table. `numbered` adds " <n>" to each text.
+ */
+export async function insertMany(
+  pool: pg.Pool,
+  machineId: number,
+  count: number,
+  label: string,
+  source: BenchSource = BENCH_SOURCES.builtin,
+  numbered = true,
+): Promise<{ ids: number[]; committedAt: number }> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const { rows } = await client.query<{ id: number }>('INSERT INTO log_entries (machine_id, text) VALUES ($1, $2) RETURNING id', [machineId, text]);
+    const { rows } = await client.query<{ id: number | string }>(source.insertLogEntriesSql, [machineId, label, count, numbered]);
     await client.query('COMMIT');
     const committedAt = Date.now();
-    return { id: rows[0]!.id, committedAt };
+    return { ids: rows.map((r) => Number(r.id)), committedAt };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
@@ -193,28 +213,57 @@ export async function insertOne(pool: pg.Pool, machineId: number, text: string):
 }
 
 /**
- * Inserts `count` log entries with one multi-row INSERT … SELECT
- * generate_series in one transaction (the outbox trigger fires per row).
+ * What a benchmark writes into (`--source builtin|flipfix`): the database it
+ * starts from, the machine it writes about, the log entry INSERT ($1 machine,
+ * $2 text, $3 count, $4 numbered), and the worker's SOURCE.
  */
-export async function insertMany(pool: pg.Pool, machineId: number, count: number, label: string): Promise<{ ids: number[]; committedAt: number }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const { rows } = await client.query<{ id: number }>(
-      `INSERT INTO log_entries (machine_id, text)
-       SELECT $1, $2 || ' ' || g FROM generate_series(1, $3::int) AS g
-       RETURNING id`,
-      [machineId, label, count],
-    );
-    await client.query('COMMIT');
-    const committedAt = Date.now();
-    return { ids: rows.map((r) => r.id), committedAt };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+export interface BenchSource {
+  name: 'builtin' | 'flipfix';
+  workerEnv: Record<string, string>;
+  createDatabase(max: number): Promise<TestDatabase>;
+  createMachine(tdb: TestDatabase, name: string, shortName: string): Promise<number>;
+  insertLogEntriesSql: string;
+  /** The source's records, as the worker reads them (for the naive baseline). */
+  records(tdb: TestDatabase): SourceRecords;
+}
+
+const TEXT_OF_G = "CASE WHEN $4::boolean THEN $2 || ' ' || g ELSE $2 END";
+
+export const BENCH_SOURCES: Record<BenchSource['name'], BenchSource> = {
+  builtin: {
+    name: 'builtin',
+    workerEnv: { SOURCE: 'builtin' },
+    createDatabase: (max) => createTestDatabase({ max }),
+    createMachine: async (tdb, name, shortName) => (await createMachine(tdb.db.prisma, { name, shortName })).id,
+    records: (tdb) => builtinSource.records(tdb.db, BASE_URL),
+    insertLogEntriesSql: `INSERT INTO log_entries (machine_id, text)
+       SELECT $1, ${TEXT_OF_G} FROM generate_series(1, $3::int) AS g RETURNING id`,
+  },
+  // Flipfix's log entries, inserted with every column Django fills (its tables have no defaults).
+  flipfix: {
+    name: 'flipfix',
+    workerEnv: { SOURCE: 'flipfix' },
+    records: (tdb) => createFlipfixSource().records(tdb.db, BASE_URL),
+    createDatabase: (max) => createFlipfixTestDatabase({ max }),
+    async createMachine(tdb, name, shortName) {
+      const django = new DjangoWriter(tdb.url);
+      try {
+        return await django.machine({ name, shortName, slug: name.toLowerCase().replaceAll(/[^a-z0-9]+/g, '-') });
+      } finally {
+        await django.close();
+      }
+    },
+    insertLogEntriesSql: `INSERT INTO public.maintenance_logentry (created_at, updated_at, text, maintainer_names, machine_id, occurred_at,
+         created_by_id, problem_report_id, time_spent, submission_id)
+       SELECT now(), now(), ${TEXT_OF_G}, 'Bench', $1, now(), NULL, NULL, 0, NULL FROM generate_series(1, $3::int) AS g RETURNING id`,
+  },
+};
+
+/** The `--source` option's value as a {@link BenchSource}; an unknown name stops the run. */
+export function benchSource(name: string | undefined): BenchSource {
+  const source = BENCH_SOURCES[(name ?? 'builtin') as BenchSource['name']];
+  if (source === undefined) throw new Error(`unknown --source ${name}; one of ${Object.keys(BENCH_SOURCES).join(', ')}`);
+  return source;
 }
 
 const DISCORD_EPOCH = 1_420_070_400_000n;
@@ -224,7 +273,8 @@ export function snowflakeTime(id: string): number {
   return Number((BigInt(id) >> 22n) + DISCORD_EPOCH);
 }
 
-const LOG_ENTRY_URL = new RegExp(`^${BASE_URL.replace(/[.]/g, '\\.')}/log-entries/(\\d+)$`);
+// Our log entry pages (`/log-entries/7`) and Flipfix's (`/logs/7/`).
+const LOG_ENTRY_URL = new RegExp(`^${BASE_URL.replace(/[.]/g, '\\.')}/(?:log-entries|logs)/(\\d+)/?$`);
 
 /**
  * Follows what reached one channel of the simulator: for each log entry, the

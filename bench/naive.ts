@@ -6,11 +6,12 @@
  */
 import { REST } from '@discordjs/rest';
 import { Routes } from 'discord-api-types/v10';
-import { loadPostSubject, type PrismaClient } from '@flipfix/db';
+import type { SourceRecords } from '@flipfix/db';
 import { formatPost } from '@flipfix/discord';
 
 export interface NaiveOptions {
-  prisma: PrismaClient;
+  /** The source's records (the worker reads the same). */
+  records: Pick<SourceRecords, 'loadPostSubjects'>;
   apiUrl: string;
   token: string;
   channelId: string;
@@ -39,7 +40,7 @@ export async function runNaive(o: NaiveOptions): Promise<NaiveResult> {
   let posted = 0;
   for (const id of todo) {
     if (Date.now() > deadline) break;
-    const subject = await loadPostSubject(o.prisma, { type: 'log_entry_created', entityType: 'log_entry', entityId: id }, o.baseUrl);
+    const [subject] = await o.records.loadPostSubjects([{ type: 'log_entry_created', entityType: 'log_entry', entityId: id }]);
     if (!subject) throw new Error(`log entry ${id} not found`);
     await rest.post(Routes.channelMessages(o.channelId), { body: formatPost(subject, { baseUrl: o.baseUrl, mode: 'bot' }) });
     posted++;

@@ -14,13 +14,14 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { createMachine, createTestDatabase, type TestDatabase, updateSettings } from '@flipfix/db';
+import { createTestDatabase, type TestDatabase, updateSettings } from '@flipfix/db';
 import { type SimOptions, type Simulator, startSimulator } from '@flipfix/discord-sim';
 import { DEFAULT_RETRY, deliveryJobId, enqueue, JOBS, openQueue, QUEUES } from '@flipfix/queue';
 import { type PgBouncerRig, startPgBouncer } from '@flipfix/testing';
 import {
   Arrivals,
   BASE_URL,
+  benchSource,
   deleteRedisPrefix,
   formatTable,
   insertMany,
@@ -65,6 +66,7 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string' },
     'cpu-prof': { type: 'string' },
     timeline: { type: 'boolean', default: false },
+    source: { type: 'string', default: 'builtin' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -90,6 +92,7 @@ if (args.help) {
   --log-level <level>       worker LOG_LEVEL (warn)
   --cpu-prof <dir>          V8 CPU profile of every worker process, written on exit
   --timeline                throughput: print relayed / claimed / arrived per 500 ms
+  --source <name>           builtin (our tables) or flipfix (a Flipfix database's tables) (builtin)
 `);
   process.exit(0);
 }
@@ -115,6 +118,7 @@ const config = {
   logLevel: args['log-level'] ?? 'warn',
   cpuProfDir: args['cpu-prof'] ? path.resolve(args['cpu-prof']) : undefined,
   timeline: args.timeline ?? false,
+  source: benchSource(args.source),
 };
 for (const s of config.only) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
 
@@ -133,22 +137,22 @@ interface Stack {
 }
 
 async function openStack(sim: SimOptions): Promise<Stack> {
-  const tdb = await createTestDatabase({ max: 20 });
+  const tdb = await config.source.createDatabase(20);
   const simulator = await startSimulator({ port: 0, maxMessagesPerChannel: 50_000, ...sim });
   // Hash-tagged, as the worker processes use QUEUE_PREFIX.
   const prefix = `{bench${randomUUID().slice(0, 8)}}`;
-  const machine = await createMachine(tdb.db.prisma, { name: 'Attack from Mars', shortName: 'AFM' });
+  const machineId = await config.source.createMachine(tdb, 'Attack from Mars', 'AFM');
   const stack: Stack = {
     tdb,
     databaseUrl: tdb.url,
     sim: simulator,
     prefix,
-    machineId: machine.id,
+    machineId,
     workers: [],
     async startWorkers(n, env = {}, clockSkewsMs = []) {
       const started = Array.from({ length: n }, (_, i) =>
         spawnWorker({
-          env: workerEnv(stack, { LOG_LEVEL: config.logLevel, ...env }),
+          env: workerEnv(stack, { LOG_LEVEL: config.logLevel, ...config.source.workerEnv, ...env }),
           cpuProfDir: config.cpuProfDir,
           clockSkewMs: clockSkewsMs[i],
         }),
@@ -229,7 +233,7 @@ async function latencyRun(name: string, rate: number, seconds: number, bouncer: 
     // Warm-up: connections, JIT, Lua scripts loaded; not measured.
     const warm: number[] = [];
     for (let i = 0; i < 30; i++) {
-      warm.push((await insertOne(pool, s.machineId, `warm-up ${i}`)).id);
+      warm.push((await insertOne(pool, s.machineId, `warm-up ${i}`, config.source)).id);
       await sleep(20);
     }
     if (!(await until(() => arrivals.poll().countOf(warm) === warm.length, 30_000))) throw new Error('warm-up events never arrived');
@@ -241,7 +245,7 @@ async function latencyRun(name: string, rate: number, seconds: number, bouncer: 
     for (let i = 0; i < n; i++) {
       const wait = t0 + (i * 1000) / rate - performance.now();
       if (wait > 1) await sleep(wait);
-      inflight.push(insertOne(pool, s.machineId, `latency ${rate}/s #${i}`).then((r) => void commits.set(r.id, r.committedAt)));
+      inflight.push(insertOne(pool, s.machineId, `latency ${rate}/s #${i}`, config.source).then((r) => void commits.set(r.id, r.committedAt)));
     }
     await Promise.all(inflight);
     const producedIn = (performance.now() - t0) / 1000;
@@ -279,7 +283,7 @@ async function throughput(workers: number, events: number): Promise<Metric[]> {
     // Warm-up, not measured: connections open, the JIT has compiled the hot
     // paths of every process (a long-running worker's steady state).
     const warm: number[] = [];
-    for (let c = 0; c < 4; c++) warm.push(...(await insertMany(pool, s.machineId, 500, 'warm-up')).ids);
+    for (let c = 0; c < 4; c++) warm.push(...(await insertMany(pool, s.machineId, 500, 'warm-up', config.source)).ids);
     if (!(await until(() => arrivals.poll().countOf(warm) === warm.length, 60_000))) throw new Error('warm-up events never arrived');
     await sleep(500);
 
@@ -290,7 +294,7 @@ async function throughput(workers: number, events: number): Promise<Metric[]> {
     let firstCommit = 0;
     for (let c = 0; c < chunks; c++) {
       const size = Math.floor(events / chunks) + (c < events % chunks ? 1 : 0);
-      const r = await insertMany(pool, s.machineId, size, `throughput ${c}`);
+      const r = await insertMany(pool, s.machineId, size, `throughput ${c}`, config.source);
       if (c === 0) firstCommit = r.committedAt;
       ids.push(...r.ids);
     }
@@ -373,7 +377,7 @@ async function rss(events: number): Promise<Metric[]> {
       const [worker] = await s.startWorkers(1, { DISCORD_RATE_LIMITS: 'off' });
       const idle = readRss(worker!.pid);
       const ids: number[] = [];
-      for (let c = 0; c < 10; c++) ids.push(...(await insertMany(s.tdb.db.pool, s.machineId, Math.ceil(events / 10), `rss ${c}`)).ids);
+      for (let c = 0; c < 10; c++) ids.push(...(await insertMany(s.tdb.db.pool, s.machineId, Math.ceil(events / 10), `rss ${c}`, config.source)).ids);
       // The relay puts new posts in jobs of 25. On top of those, every
       // delivery gets a job of its own, as the reconciler gives them after
       // Redis lost its queues: at least `events` jobs queued.
@@ -427,7 +431,7 @@ async function burst(workers: number, events: number, timeoutS: number): Promise
   return withStack({}, async (s) => {
     await s.startWorkers(workers);
     const arrivals = new Arrivals(s.sim);
-    const { ids, committedAt } = await insertMany(s.tdb.db.pool, s.machineId, events, 'burst');
+    const { ids, committedAt } = await insertMany(s.tdb.db.pool, s.machineId, events, 'burst', config.source);
     const drained = await until(() => arrivals.poll().countOf(ids) === ids.length, timeoutS * 1000, 250);
     arrivals.poll();
     const stats = s.sim.stats();
@@ -502,12 +506,12 @@ async function ceiling(workers: number, channels: number, perChannel: number, ti
       await updateSettings(s.tdb.db.prisma, { channelId }, 'bench');
       // The settings reach every worker within a second (NOTIFY, then a version poll).
       for (;;) {
-        const canary = await insertOne(pool, s.machineId, 'canary');
+        const canary = await insertOne(pool, s.machineId, 'canary', config.source);
         canaries.push(canary.id);
         const target = await waitForValue(() => targetOf(canary.id), 10_000);
         if (target === channelId) break;
       }
-      const share = await insertMany(pool, s.machineId, perChannel, `ceiling ${channelId}`);
+      const share = await insertMany(pool, s.machineId, perChannel, `ceiling ${channelId}`, config.source);
       ids.push(...share.ids);
       // Routed before the next switch, so the share is not split by the switch itself.
       await waitForValue(async () => ((await pool.query("SELECT 1 FROM outbox_events WHERE status = 'pending' LIMIT 1")).rowCount === 0 ? true : undefined), 30_000);
@@ -579,9 +583,9 @@ async function waitForValue<T>(read: () => Promise<T | undefined>, timeoutMs: nu
 async function naive(events: number, measure: number): Promise<{ metrics: Metric[]; drainMs: number; extrapolated: boolean }> {
   const name = `naive baseline, burst ${events}`;
   return withStack({}, async (s) => {
-    const { ids } = await insertMany(s.tdb.db.pool, s.machineId, events, 'naive');
+    const { ids } = await insertMany(s.tdb.db.pool, s.machineId, events, 'naive', config.source);
     const limit = measure > 0 ? Math.min(measure, events) : events;
-    const r = await runNaive({ prisma: s.tdb.db.prisma, apiUrl: s.sim.apiUrl, token: s.sim.token, channelId: s.sim.channelId, baseUrl: BASE_URL, recordIds: ids, limit });
+    const r = await runNaive({ records: config.source.records(s.tdb), apiUrl: s.sim.apiUrl, token: s.sim.token, channelId: s.sim.channelId, baseUrl: BASE_URL, recordIds: ids, limit });
     const extrapolated = r.posted < events;
     const drainMs = extrapolated ? (r.elapsedMs * events) / r.posted : r.elapsedMs;
     const stats = s.sim.stats();

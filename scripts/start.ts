@@ -9,10 +9,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BaseEnv, type DiscordTarget, loadDevToken, loadEnv, redactUrl, startupProblem, waitForCoreServices } from '@flipfix/config';
-import { createDb, migrate, probePostgres, seedDemo } from '@flipfix/db';
+import { BaseEnv, type DiscordTarget, loadDevToken, loadEnv, redactUrl, SourceEnv, startupProblem, waitForCoreServices } from '@flipfix/config';
+import { createDb, probePostgres, seedDemo } from '@flipfix/db';
 import { shouldColorize } from '@flipfix/logger';
 import { probeRedis } from '@flipfix/queue';
+import { migrateSource, sourceFor } from '@flipfix/sources';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 /** The development admin token, kept across runs (git-ignored). */
@@ -24,23 +25,28 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
-let env: BaseEnv;
+const StartEnv = BaseEnv.extend(SourceEnv.shape);
+let env: BaseEnv & SourceEnv;
 let discord: DiscordTarget;
 try {
   ({
     env,
     runtime: { discord },
-  } = loadEnv(BaseEnv));
+  } = loadEnv(StartEnv));
   // The database itself may not exist yet: the migration runner creates it.
   const probes = { postgres: (url: string) => probePostgres(url, { allowMissingDatabase: true }), redis: probeRedis };
   await waitForCoreServices(env, probes, (line) => console.log(`[start] ${line}`));
-  console.log(`[start] migrating ${redactUrl(env.DATABASE_URL)}`);
-  const { applied } = await migrate({ databaseUrl: env.DATABASE_URL, log: (m) => console.log(`[start] ${m}`) });
+  const source = sourceFor(env);
+  console.log(`[start] migrating ${redactUrl(env.DATABASE_URL)} (source ${source.name}, schema ${source.schema})`);
+  const { applied } = await migrateSource(source, env.DATABASE_URL, (m) => console.log(`[start] ${m}`));
   console.log(`[start] ${applied.length} migration(s) applied`);
-  const db = createDb({ databaseUrl: env.DATABASE_URL, max: 2 });
-  const { created } = await seedDemo(db);
-  if (created > 0) console.log(`[start] seeded ${created} demo machines`);
-  await db.close();
+  // Demo machines only in our own app's tables; an attached app's data is its own.
+  if (source.name === 'builtin') {
+    const db = createDb({ databaseUrl: env.DATABASE_URL, max: 2 });
+    const { created } = await seedDemo(db);
+    if (created > 0) console.log(`[start] seeded ${created} demo machines`);
+    await db.close();
+  }
 } catch (err) {
   fail(err);
 }

@@ -12,6 +12,7 @@ import helmet from 'helmet';
 import type { RedisConnection as Redis } from '@flipfix/queue';
 import type { Db } from '@flipfix/db';
 import { TEST_IMAGE_PATH } from '@flipfix/discord';
+import type { EntityType } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
 import type { QUEUES, RetryPolicy } from '@flipfix/queue';
 import { AdminAuth, type AuthFailureLimit } from './admin/auth';
@@ -60,6 +61,11 @@ export interface WebConfig {
    * point turn it on, so production accepts Discord's webhook URLs only.
    */
   allowDevelopmentWebhookUrls?: boolean | undefined;
+  /**
+   * The page a record's events link to in the console. Default: our own
+   * record pages; with another app's database (SOURCE=flipfix), that app's.
+   */
+  recordUrl?: ((entityType: EntityType, id: number) => string) | undefined;
 }
 
 /** Everything the app uses. */
@@ -85,6 +91,12 @@ export interface AppDeps {
    * The caller opens and closes them.
    */
   dashboardQueues?: readonly Queue[] | undefined;
+  /**
+   * Serve the domain JSON API and the record pages (default true). Off when
+   * attached to another app's database (SOURCE=flipfix): that app has its own
+   * forms and pages, and `/` leads to the console.
+   */
+  domain?: boolean | undefined;
 }
 
 /** Builds the Express application. */
@@ -201,8 +213,12 @@ export function createApp(deps: AppDeps): express.Application {
       allowDevelopmentUrls: config.allowDevelopmentWebhookUrls ?? false,
     }),
   );
-  app.use('/api', apiRouter(db));
-  app.use(pagesRouter(db));
+  if (deps.domain === false) {
+    app.get('/', (_req, res) => res.redirect(302, '/admin'));
+  } else {
+    app.use('/api', apiRouter(db));
+    app.use(pagesRouter(db));
+  }
 
   app.use(notFound());
   app.use(errorHandler(log));

@@ -2,7 +2,7 @@
  * The web app's environment, parsed once by main.ts. Cross-field rules live
  * here so a bad combination stops the process at start with a clear message.
  */
-import { BaseEnv, DEFAULT_KEY_PREFIX, generateDevToken, loadDevToken, PortSchema, QueuePrefixSchema, z } from '@flipfix/config';
+import { BaseEnv, DEFAULT_KEY_PREFIX, generateDevToken, loadDevToken, PortSchema, QueuePrefixSchema, SourceEnv, z } from '@flipfix/config';
 
 /** Minimum admin token length in development. */
 export const ADMIN_TOKEN_MIN_LENGTH = 16;
@@ -47,7 +47,9 @@ export const WebEnv = BaseEnv.extend({
   QUEUE_PREFIX: QueuePrefixSchema.default(DEFAULT_KEY_PREFIX),
   /** Marks session cookies `Secure` even when the request did not arrive over TLS. */
   COOKIE_SECURE: booleanish.optional(),
-}).superRefine((env, ctx) => {
+})
+  .extend(SourceEnv.shape)
+  .superRefine((env, ctx) => {
   if (env.NODE_ENV !== 'production') return;
   if (env.ADMIN_TOKEN === undefined) {
     ctx.addIssue({

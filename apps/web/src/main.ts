@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeRedis, type LoadedEnv, loadEnv, SIM_DEFAULTS, startupProblem, waitForCoreServices } from '@flipfix/config';
 import { createDb, probePostgres } from '@flipfix/db';
+import { sourceFor } from '@flipfix/sources';
 import { createDiscordRest } from '@flipfix/discord';
 import { createLogger, shouldColorize } from '@flipfix/logger';
 import { createRedis, openAllQueues, probeRedis } from '@flipfix/queue';
@@ -48,7 +49,8 @@ try {
 }
 
 const prefix = env.QUEUE_PREFIX;
-const db = createDb({ databaseUrl: env.DATABASE_URL, max: 10, onError: (err) => log.warn({ err }, 'postgres pool error') });
+const source = sourceFor(env);
+const db = createDb({ databaseUrl: env.DATABASE_URL, max: 10, schema: source.schema, onError: (err) => log.warn({ err }, 'postgres pool error') });
 const redis = createRedis(redisTopology, 'producer');
 redis.on('error', (err) => log.warn({ err }, 'redis error'));
 const queues = openAllQueues(redis, prefix);
@@ -61,7 +63,9 @@ const app = createApp({
   log,
   discordRest,
   discordToken: discord.botToken,
-  interactions: { publicKey: discord.publicKey, discordApiUrl: discord.apiUrl },
+  // The domain API, record pages and the buttons' interactions act on our own tables: the built-in source only.
+  domain: source.name === 'builtin',
+  ...(source.name === 'builtin' ? { interactions: { publicKey: discord.publicKey, discordApiUrl: discord.apiUrl } } : {}),
   config: {
     adminToken: admin.token,
     baseUrl,
@@ -73,6 +77,8 @@ const app = createApp({
     secureCookies: env.COOKIE_SECURE,
     // The simulator's webhook URLs are not on discord.com; against the real Discord only discord.com's are accepted.
     allowDevelopmentWebhookUrls: discord.simulated,
+    // Another app's records are on its pages.
+    ...(source.name === 'builtin' ? {} : { recordUrl: source.records(db, baseUrl).recordUrl }),
   },
 });
 

@@ -31,6 +31,7 @@ export async function startTestWeb(
     prefix?: string;
     database?: { url: string; db: Db };
     interactions?: { publicKey: string; discordApiUrl: string };
+    domain?: boolean;
     /** The app's logger; silent by default (TEST_LOG_LEVEL to see it). */
     log?: Logger;
     /** A Sentinel set or Cluster instead of REDIS_URL (pass a hash-tagged prefix with it). */
@@ -50,6 +51,7 @@ export async function startTestWeb(
     ...(options.discordRest ? { discordRest: options.discordRest } : {}),
     ...(options.discordToken ? { discordToken: options.discordToken } : {}),
     ...(options.interactions ? { interactions: options.interactions } : {}),
+    ...(options.domain === undefined ? {} : { domain: options.domain }),
     config: {
       adminToken: TEST_ADMIN_TOKEN,
       baseUrl: 'http://localhost:3000',

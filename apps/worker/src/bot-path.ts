@@ -28,7 +28,7 @@
  */
 import type { REST } from '@discordjs/rest';
 import { DelayedError, type Job } from 'bullmq';
-import { type Db, ledger, loadPostSubject, loadPostSubjects, type NotifySettings, nonceKeyOf } from '@flipfix/db';
+import { type Db, ledger, type NotifySettings, nonceKeyOf, type SourceRecords } from '@flipfix/db';
 import {
   type DiscordFailure,
   classifyDiscordError,
@@ -60,6 +60,8 @@ export interface BotPathDeps {
   brake: Pick<InvalidRequestBrake, 'state'>;
   settings: () => NotifySettings;
   baseUrl: string;
+  /** The source's records: every post and edit is built from them, fresh. */
+  records: Pick<SourceRecords, 'loadPostSubjects'>;
   log: Logger;
   metrics: Metrics;
   afterPost?: ((post: AfterPostContext) => Promise<void>) | undefined;
@@ -198,11 +200,7 @@ async function loadRows(db: Db, ids: readonly string[]): Promise<Row[]> {
 }
 
 async function subjectsOf(deps: BotPathDeps, rows: readonly Row[]): Promise<(PostSubject | null)[]> {
-  return loadPostSubjects(
-    deps.db.prisma,
-    rows.map((r) => ({ type: r.type as EventType, entityType: r.entity_type as EntityType, entityId: r.entity_id })),
-    deps.baseUrl,
-  );
+  return deps.records.loadPostSubjects(rows.map((r) => ({ type: r.type as EventType, entityType: r.entity_type as EntityType, entityId: r.entity_id })));
 }
 
 async function run(
@@ -581,7 +579,7 @@ async function deliverEdit(deps: BotPathDeps, rest: REST, job: Job, edit: Row, r
     }
     return;
   }
-  const subject = await loadPostSubject(deps.db.prisma, { type: createdType, entityType: entity, entityId }, deps.baseUrl);
+  const [subject] = await deps.records.loadPostSubjects([{ type: createdType, entityType: entity, entityId }]);
   if (!subject) {
     result.skipped += (await ledger.skipped(deps.db.pool, [edit.id], 'the record no longer exists')).length;
     return;
@@ -651,7 +649,7 @@ async function packedMessageEdit(deps: BotPathDeps, messageId: string, changedId
     if (!body?.embeds) {
       const s = changed
         ? subject
-        : await loadPostSubject(deps.db.prisma, { type: row.event.type as EventType, entityType: row.event.entityType as EntityType, entityId: row.event.entityId }, deps.baseUrl);
+        : (await deps.records.loadPostSubjects([{ type: row.event.type as EventType, entityType: row.event.entityType as EntityType, entityId: row.event.entityId }]))[0];
       if (!s) continue;
       body = formatPost(s, { baseUrl: deps.baseUrl, mode: 'bot' });
     }

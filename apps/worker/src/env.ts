@@ -1,4 +1,4 @@
-import { BaseEnv, DEFAULT_KEY_PREFIX, QueuePrefixSchema, z } from '@flipfix/config';
+import { BaseEnv, DEFAULT_KEY_PREFIX, QueuePrefixSchema, SourceEnv, z } from '@flipfix/config';
 
 /** The worker's environment (all optional in development). */
 export const WorkerEnv = BaseEnv.extend({
@@ -36,5 +36,5 @@ export const WorkerEnv = BaseEnv.extend({
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** Key prefix of every Redis key, hash-tagged: `flipfix` becomes `{flipfix}`. */
   QUEUE_PREFIX: QueuePrefixSchema.default(DEFAULT_KEY_PREFIX),
-});
+}).extend(SourceEnv.shape);
 export type WorkerEnv = z.infer<typeof WorkerEnv>;

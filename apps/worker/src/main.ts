@@ -11,6 +11,7 @@ import { probePostgres } from '@flipfix/db';
 import { withLegacyWebhooks } from '@flipfix/legacy-webhooks';
 import { createLogger, shouldColorize } from '@flipfix/logger';
 import { probeRedis } from '@flipfix/queue';
+import { sourceFor } from '@flipfix/sources';
 import { WorkerEnv } from './env';
 import { Metrics } from './metrics';
 import { startWorker } from './worker';
@@ -44,6 +45,7 @@ const worker = await startWorker({
   redis,
   prefix: env.QUEUE_PREFIX,
   baseUrl,
+  source: sourceFor(env),
   discord: { token: discord.botToken, apiUrl: discord.apiUrl, channelId: discord.channelId, timeoutMs: env.DISCORD_TIMEOUT_MS },
   log,
   metrics,

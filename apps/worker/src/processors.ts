@@ -21,7 +21,7 @@ export interface Processors {
 
 /** Starts the processors; the relay starts last, once every consumer is listening. */
 export async function startProcessors(resources: Resources, extension: WorkerExtension): Promise<Processors> {
-  const { db, settings, metrics, log, options, queues, retry } = resources;
+  const { db, records, settings, metrics, log, options, queues, retry } = resources;
   const bot = new Worker(
     QUEUES.bot,
     createBotProcessor({
@@ -32,6 +32,7 @@ export async function startProcessors(resources: Resources, extension: WorkerExt
       brake: resources.brake,
       settings: () => settings.current,
       baseUrl: options.baseUrl,
+      records,
       log,
       metrics,
       afterPost: extension.afterPost,

@@ -7,7 +7,7 @@
  */
 import type { REST } from '@discordjs/rest';
 import type { Queue } from 'bullmq';
-import { createDb, type Db } from '@flipfix/db';
+import { builtinSource, createDb, type Db } from '@flipfix/db';
 import { createDiscordRestPool, onRateLimitHeaders } from '@flipfix/discord';
 import { countInvalidRequests, InvalidRequestBrake, type WorkerContext } from '@flipfix/engine';
 import type { Logger } from '@flipfix/logger';
@@ -37,7 +37,9 @@ export async function createResources(options: WorkerOptions): Promise<Resources
   const retry: RetryPolicy = options.retry ?? DEFAULT_RETRY;
   const log: Logger = options.log;
   const metrics = options.metrics ?? new Metrics();
-  const db: Db = createDb({ databaseUrl: options.databaseUrl, max: 10 });
+  const source = options.source ?? builtinSource;
+  const db: Db = createDb({ databaseUrl: options.databaseUrl, max: 10, schema: source.schema });
+  const records = source.records(db, options.baseUrl);
   const redis: RedisConnection = createRedis(options.redis, 'worker');
   const queues = { bot: openQueue(QUEUES.bot, redis, prefix), webhook: openQueue(QUEUES.webhook, redis, prefix) };
   const limits = options.rateLimits ?? {};
@@ -78,6 +80,7 @@ export async function createResources(options: WorkerOptions): Promise<Resources
 
   return {
     db,
+    records,
     redis,
     settings,
     limiter,

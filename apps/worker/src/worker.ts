@@ -5,7 +5,7 @@
  * and one shutdown (shutdown.ts).
  */
 import type { Queue } from 'bullmq';
-import type { Db } from '@flipfix/db';
+import { builtinSource, type Db, type Source } from '@flipfix/db';
 import type { ExtendWorker } from '@flipfix/engine';
 import type { Logger } from '@flipfix/logger';
 import type { RedisTarget, RetryPolicy } from '@flipfix/queue';
@@ -28,6 +28,11 @@ export interface WorkerOptions {
   /** BullMQ and rate-limiter key prefix. */
   prefix?: string;
   baseUrl: string;
+  /**
+   * Where events come from (default: the built-in app's tables). Its schema
+   * holds our tables; its records feed every post.
+   */
+  source?: Source;
   discord: { token: string; apiUrl: string; channelId: string; timeoutMs?: number };
   log: Logger;
   concurrency?: number;
@@ -66,7 +71,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const resources = await createResources(options);
   const extension = options.extend ? await options.extend(resources) : {};
   const processors = await startProcessors(resources, extension);
-  resources.log.info({ prefix: resources.prefix, concurrency: options.concurrency ?? 50 }, 'worker started');
+  resources.log.info({ prefix: resources.prefix, concurrency: options.concurrency ?? 50, source: (options.source ?? builtinSource).name }, 'worker started');
   return {
     db: resources.db,
     metrics: resources.metrics,

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIEmbed } from 'discord-api-types/v10';
-import { createTestDatabase, type Db } from '@flipfix/db';
+import { createTestDatabase, type Db, type TestDatabase } from '@flipfix/db';
 import { startSimulator, type SimOptions, type Simulator } from '@flipfix/discord-sim';
 import { createLogger } from '@flipfix/logger';
 import { deletePrefix, type RedisTarget } from '@flipfix/queue';
@@ -29,6 +29,8 @@ export interface Stack {
 }
 
 export interface StackOptions {
+  /** The database to run against (default: a fresh one with our migrations); pair with `worker.source`. */
+  database?: () => Promise<TestDatabase>;
   sim?: SimOptions;
   /** A Sentinel set or Cluster instead of the standalone REDIS_URL (the prefix is then hash-tagged). */
   redis?: RedisTarget;
@@ -44,7 +46,7 @@ export const NO_RATE_LIMITS: StackOptions = {
 };
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const tdb = await createTestDatabase();
+  const tdb = await (options.database ?? createTestDatabase)();
   const sim = await startSimulator({ port: 0, ...options.sim });
   const redis = options.redis ?? REDIS_URL;
   const prefix = options.redis ? `{t${randomUUID().slice(0, 8)}}` : `t${randomUUID().slice(0, 8)}`;

@@ -23,7 +23,7 @@
 import { createHash } from 'node:crypto';
 import type { REST } from '@discordjs/rest';
 import { DelayedError, type Job, Queue, Worker, type WorkerOptions } from 'bullmq';
-import { type Db, ledger, loadPostSubject, type NotifySettings, type OutboxEvent } from '@flipfix/db';
+import { type Db, ledger, type NotifySettings, type OutboxEvent, type SourceRecords } from '@flipfix/db';
 import { classifyDiscordError, type DigestItem, formatDigest, nonceFor, postMessage } from '@flipfix/discord';
 import { attemptOf, type DeliveryMetrics, finishJob, handleFailure, type RateLimiter } from '@flipfix/engine';
 import type { EntityType, EventType } from '@flipfix/events';
@@ -42,6 +42,8 @@ export interface DigestsOptions {
   metrics?: DeliveryMetrics | undefined;
   settings: () => NotifySettings;
   baseUrl: string;
+  /** The source's records, read when a digest is flushed. */
+  records: Pick<SourceRecords, 'loadPostSubjects'>;
   log: Logger;
   retry: RetryPolicy;
   /** The bot delivery queue: a digest of one post is sent as that post. */
@@ -215,8 +217,8 @@ export class Digests {
     const included: string[] = [];
     for (const d of members) {
       const e = d.event;
-      const subject = await loadPostSubject(prisma, { type: e.type as EventType, entityType: e.entityType as EntityType, entityId: e.entityId }, this.#o.baseUrl);
-      if (subject === null) {
+      const [subject] = await this.#o.records.loadPostSubjects([{ type: e.type as EventType, entityType: e.entityType as EntityType, entityId: e.entityId }]);
+      if (!subject) {
         await ledger.skipped(pool, [d.id], 'the record no longer exists');
         continue;
       }

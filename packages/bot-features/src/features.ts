@@ -54,7 +54,7 @@ export function createBotFeatures(ctx: WorkerContext, options: BotFeaturesOption
   });
   const stopCounting = ctx.watchInvalidRequests(rest);
   const log = ctx.log.child({ module: 'bot-features' });
-  const threads = new Threads({ prisma: ctx.db.prisma, rest, baseUrl: ctx.options.baseUrl, settings, log });
+  const threads = new Threads({ prisma: ctx.db.prisma, rest, baseUrl: ctx.options.baseUrl, records: ctx.records, settings, log });
   const botQueue: Queue = openQueue(QUEUES.bot, ctx.redis, ctx.prefix);
   const digests = new Digests({
     db: ctx.db,
@@ -64,6 +64,7 @@ export function createBotFeatures(ctx: WorkerContext, options: BotFeaturesOption
     metrics: ctx.metrics,
     settings,
     baseUrl: ctx.options.baseUrl,
+    records: ctx.records,
     log,
     retry: ctx.retry,
     botQueue,

@@ -11,7 +11,7 @@
  */
 import { DiscordAPIError, type REST } from '@discordjs/rest';
 import { ThreadAutoArchiveDuration } from 'discord-api-types/v10';
-import { loadPostSubject, type NotifySettings, type PrismaClient } from '@flipfix/db';
+import type { NotifySettings, PrismaClient, SourceRecords } from '@flipfix/db';
 import { startThread, threadName } from '@flipfix/discord';
 import type { EventType, PostSubject } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
@@ -29,6 +29,8 @@ export interface ThreadsOptions {
   prisma: PrismaClient;
   rest: REST;
   baseUrl: string;
+  /** The source's records (the thread parent's post is rebuilt from them). */
+  records: Pick<SourceRecords, 'loadPostSubjects'>;
   settings: () => NotifySettings;
   log: Logger;
 }
@@ -62,12 +64,10 @@ export class Threads {
     let threadId = original.threadId;
     if (threadId === null) {
       // The parent was posted before threads were turned on, or its thread start failed: start it now.
-      const parentSubject = await loadPostSubject(
-        this.#o.prisma,
+      const [parentSubject] = await this.#o.records.loadPostSubjects([
         { type: parent.entity === 'problem_report' ? 'problem_report_created' : 'part_request_created', entityType: parent.entity, entityId: parent.id },
-        this.#o.baseUrl,
-      );
-      if (parentSubject === null) return channelId;
+      ]);
+      if (!parentSubject) return channelId;
       threadId = await this.#start(original.id, channelId, original.discordMessageId, parentSubject).catch((err) => {
         this.#o.log.warn({ err, deliveryId: original.id }, 'could not start thread; posting in the channel');
         return null;

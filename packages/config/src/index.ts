@@ -285,3 +285,19 @@ export function fieldsOf(error: z.ZodError): Record<string, string> {
 
 export { z };
 export { snowflake as SnowflakeSchema, httpUrl as HttpUrlSchema, port as PortSchema };
+
+/**
+ * Which app database events come from (`SOURCE`): `builtin` (our own tables)
+ * or `flipfix` (an existing Flipfix database, our tables in a schema of their
+ * own). Kept apart from {@link BaseEnv}; each process that reads records
+ * extends its environment with it.
+ */
+export const SourceEnv = z.object({
+  SOURCE: z.enum(['builtin', 'flipfix']).default('builtin'),
+  /** Flipfix's MEDIA_URL when it is not `/media/` (an absolute URL when media is served elsewhere). */
+  FLIPFIX_MEDIA_URL: z
+    .string()
+    .regex(/^(\/|https?:\/\/)/, 'must be a path starting with / or an http(s) URL')
+    .optional(),
+});
+export type SourceEnv = z.infer<typeof SourceEnv>;

@@ -16,6 +16,13 @@ export interface CreateDbOptions {
   max?: number | undefined;
   /** Called with pool-level errors (an idle connection dropped by the server); they are swallowed otherwise. */
   onError?: ((err: Error) => void) | undefined;
+  /**
+   * Postgres schema of our own tables (default `public`). A source that
+   * attaches to another app's database keeps them in a schema of their own
+   * (see `Source.schema`): Prisma qualifies its queries with it and raw SQL
+   * finds them through the connection's search_path.
+   */
+  schema?: string | undefined;
 }
 
 /**
@@ -26,11 +33,12 @@ export function createDb(options: CreateDbOptions): Db {
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     ...(options.max === undefined ? {} : { max: options.max }),
+    ...(options.schema === undefined ? {} : { options: `-c search_path=${searchPathOf(options.schema)}` }),
   });
   // Without a listener an idle client's error would crash the process.
   const onError = options.onError ?? (() => {});
   pool.on('error', onError);
-  const adapter = new PrismaPg(pool, { onConnectionError: onError });
+  const adapter = new PrismaPg(pool, { onConnectionError: onError, ...(options.schema === undefined ? {} : { schema: options.schema }) });
   const prisma = new PrismaClient({ adapter });
   let closing: Promise<void> | undefined;
   return {
@@ -52,4 +60,10 @@ export type DbLike = Db | PrismaClient;
 /** The Prisma client behind a {@link DbLike}. */
 export function prismaOf(db: DbLike): PrismaClient {
   return '$transaction' in db ? db : db.prisma;
+}
+
+/** A schema name safe to put in a connection's `-c search_path=` option. */
+export function searchPathOf(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`schema must be a lower-case Postgres identifier, got ${JSON.stringify(schema)}`);
+  return schema;
 }

@@ -2,7 +2,7 @@
  * @flipfix/db: the Prisma client and its pg pool, migrations, domain
  * services, the outbox's post view, settings, seed data and test support.
  */
-export { createDb, prismaOf, type CreateDbOptions, type Db, type DbLike } from './client.ts';
+export { createDb, prismaOf, searchPathOf, type CreateDbOptions, type Db, type DbLike } from './client.ts';
 export { probePostgres, type ProbePostgresOptions } from './probe.ts';
 export { AppError, NotFoundError, isAppError, type AppErrorCode, type AppErrorOptions } from './errors.ts';
 export {
@@ -28,6 +28,7 @@ export * from './services/part-requests.ts';
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type ListOptions } from './services/shared.ts';
 export { loadPostSubject, loadPostSubjects, type PostSubjectRef } from './post-subject.ts';
 export { RECORD_PATHS, createRecordLinkLookup, linkPreview, storeLinks } from './links.ts';
+export { SOURCE_NAMES, builtinSource, type Source, type SourceName, type SourceRecords } from './source.ts';
 export * from './settings.ts';
 export { LISTEN_PROBE_CHANNEL, listenWorks, notificationsArrive } from './listen-probe.ts';
 export { DEMO_MACHINES, seedDemo } from './seed.ts';

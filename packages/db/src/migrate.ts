@@ -49,8 +49,16 @@ export interface MigrationFile {
 
 export interface MigrateOptions {
   databaseUrl: string;
-  /** Defaults to {@link DEFAULT_MIGRATIONS_DIR}. */
-  migrationsDir?: string | undefined;
+  /**
+   * Defaults to {@link DEFAULT_MIGRATIONS_DIR}. Several directories form one
+   * set, applied in name order (a source's own migrations beside ours).
+   */
+  migrationsDir?: string | readonly string[] | undefined;
+  /**
+   * Postgres schema that receives our objects and the `_prisma_migrations`
+   * ledger (created if missing). Default: the connection's (public).
+   */
+  schema?: string | undefined;
   /** Progress lines ("applied 20251122000000_init"). */
   log?: ((msg: string) => void) | undefined;
 }
@@ -75,8 +83,17 @@ export function checksumOf(sql: string): string {
   return createHash('sha256').update(sql).digest('hex');
 }
 
-/** The migrations in `dir`, sorted by name (Prisma's order). */
-export async function readMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Promise<MigrationFile[]> {
+/** The migrations in `dir` (or in all of `dirs`, as one set), sorted by name (Prisma's order). */
+export async function readMigrations(dir: string | readonly string[] = DEFAULT_MIGRATIONS_DIR): Promise<MigrationFile[]> {
+  if (typeof dir !== 'string') {
+    const all = (await Promise.all(dir.map((d) => readMigrations(d)))).flat();
+    const names = new Set<string>();
+    for (const m of all) {
+      if (names.has(m.name)) throw new MigrationError(`Migration ${m.name} exists in more than one migrations directory`, m.name);
+      names.add(m.name);
+    }
+    return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
   const entries = await readdir(dir, { withFileTypes: true });
   const names = entries
     .filter((e) => e.isDirectory())
@@ -190,6 +207,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const client = await connect(options.databaseUrl, log);
   const applied: string[] = [];
   try {
+    if (options.schema !== undefined) {
+      const schema = quoteIdent(options.schema);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      // Session-wide, so every migration (each in its own transaction) and the ledger land there.
+      await client.query(`SET search_path TO ${schema}`);
+    }
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
       await client.query(MIGRATIONS_TABLE_DDL);

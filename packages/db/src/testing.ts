@@ -8,6 +8,7 @@ import pg from 'pg';
 import { createDb, type Db } from './client.ts';
 import type { Machine } from './generated/prisma/client.ts';
 import {
+  checksumOf,
   DEFAULT_MIGRATIONS_DIR,
   migrate,
   migrationSetChecksum,
@@ -51,7 +52,11 @@ export interface TestDatabase {
 export interface CreateTestDatabaseOptions {
   /** Any database on the target server (default: the development DATABASE_URL). */
   baseUrl?: string | undefined;
-  migrationsDir?: string | undefined;
+  migrationsDir?: string | readonly string[] | undefined;
+  /** Schema our migrations go into (and `db` uses); default public. */
+  schema?: string | undefined;
+  /** SQL run on the template before migrating, e.g. another app's schema to attach to. */
+  setupSql?: string | undefined;
   /** Pool size of the returned `db`. */
   max?: number | undefined;
 }
@@ -65,7 +70,11 @@ export interface CreateTestDatabaseOptions {
 export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
   const baseUrl = options.baseUrl ?? DEFAULT_DATABASE_URL;
   const migrationsDir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
-  const checksum = migrationSetChecksum(await readMigrations(migrationsDir));
+  const migrationsChecksum = migrationSetChecksum(await readMigrations(migrationsDir));
+  const checksum =
+    options.schema === undefined && options.setupSql === undefined
+      ? migrationsChecksum
+      : checksumOf(`${migrationsChecksum}\0${options.schema ?? ''}\0${options.setupSql ?? ''}`);
   const templateName = `${TEST_TEMPLATE_DATABASE}_${checksum.slice(0, 12)}`;
   const name = `flipfix_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: withDatabase(baseUrl, 'postgres') });
@@ -81,7 +90,8 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
         const template = quoteIdent(templateName);
         await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
         await admin.query(`CREATE DATABASE ${template}`);
-        await migrate({ databaseUrl: withDatabase(baseUrl, templateName), migrationsDir });
+        if (options.setupSql !== undefined) await runScript(withDatabase(baseUrl, templateName), options.setupSql);
+        await migrate({ databaseUrl: withDatabase(baseUrl, templateName), migrationsDir, schema: options.schema });
         // Marked complete only after migrating, so a half-built template is rebuilt next time.
         await admin.query(`COMMENT ON DATABASE ${template} IS '${COMMENT_PREFIX}${checksum}'`);
       }
@@ -93,7 +103,7 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
     await admin.end();
   }
   const url = withDatabase(baseUrl, name);
-  const db = createDb({ databaseUrl: url, max: options.max });
+  const db = createDb({ databaseUrl: url, max: options.max, schema: options.schema });
   let dropping: Promise<void> | undefined;
   return {
     url,
@@ -106,6 +116,17 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
       return dropping;
     },
   };
+}
+
+/** Runs a multi-statement SQL script on one connection. */
+async function runScript(databaseUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
 /** Drops a database, disconnecting whoever is still connected. */

@@ -5,7 +5,7 @@
  * sides import one definition instead of each redeclaring its own slice.
  */
 import type { Worker, WorkerOptions } from 'bullmq';
-import type { Db, NotifySettings, OutboxEvent } from '@flipfix/db';
+import type { Db, NotifySettings, OutboxEvent, SourceRecords } from '@flipfix/db';
 import type { EventType, PostSubject } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
 import type { RedisConnection, RetryPolicy } from '@flipfix/queue';
@@ -47,6 +47,8 @@ export interface WorkerContextOptions {
 /** What the worker hands its extensions (built once, shared by every processor). */
 export interface WorkerContext {
   db: Db;
+  /** The source's records: every post, edit, thread parent, digest and webhook post is built from them. */
+  records: SourceRecords;
   /** Standalone, Sentinel or Cluster: keys go under the hash-tagged `prefix`. */
   redis: RedisConnection;
   settings: { readonly current: NotifySettings };

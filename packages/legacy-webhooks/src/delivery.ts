@@ -13,7 +13,7 @@
  */
 import type { REST } from '@discordjs/rest';
 import { DelayedError, type Job, Worker } from 'bullmq';
-import { ledger, loadPostSubject, type Db } from '@flipfix/db';
+import { ledger, type Db, type SourceRecords } from '@flipfix/db';
 import type { EntityType, EventType } from '@flipfix/events';
 import {
   classifyDiscordError,
@@ -55,6 +55,8 @@ export interface WebhookDeliveryDeps {
   brake?: Pick<InvalidRequestBrake, 'state'> | undefined;
   /** Absolute base for links in posts (APP_BASE_URL). */
   baseUrl: string;
+  /** The source's records, read fresh for each post. */
+  records: Pick<SourceRecords, 'loadPostSubjects'>;
   log: Logger;
   metrics?: DeliveryMetrics | undefined;
 }
@@ -99,11 +101,9 @@ export function createWebhookProcessor(deps: WebhookDeliveryDeps) {
       await disableWebhookEndpoint(deps.db.prisma, endpoint.id, 'the stored URL is not a webhook URL');
       return skip('the stored URL is not a webhook URL');
     }
-    const subject = await loadPostSubject(
-      deps.db.prisma,
+    const [subject] = await deps.records.loadPostSubjects([
       { type: delivery.event.type as EventType, entityType: delivery.event.entityType as EntityType, entityId: delivery.event.entityId },
-      deps.baseUrl,
-    );
+    ]);
     if (!subject) return skip('the record no longer exists');
     const brake = await deps.brake?.state();
     if (brake?.on) return wait(brake.retryAfterMs);
@@ -171,6 +171,7 @@ export function createWebhookExtension(ctx: WorkerContext, options: WebhookExten
     limiter: ctx.limiter,
     brake: ctx.brake,
     baseUrl: ctx.options.baseUrl,
+    records: ctx.records,
     log: ctx.log.child({ path: 'webhook' }),
     metrics: ctx.metrics,
   });

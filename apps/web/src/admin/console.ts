@@ -25,7 +25,7 @@ import {
   updateSettings,
 } from '@flipfix/db';
 import { classifyDiscordError, formatTestMessage, postMessage } from '@flipfix/discord';
-import { EVENT_LABELS, EVENT_TYPES, type EventType } from '@flipfix/events';
+import { type EntityType, EVENT_LABELS, EVENT_TYPES, type EventType } from '@flipfix/events';
 import type { Logger } from '@flipfix/logger';
 import { listWebhookEndpoints, rolloutReport } from '@flipfix/legacy-webhooks';
 import type { QUEUES } from '@flipfix/queue';
@@ -41,7 +41,7 @@ import { DELIVERY_STATUSES, type DeliveryView, EventsQuery, listEvents, redelive
 import { channelChoices, channelNamer, GuildDirectory, roleChoices, snowflakePicker } from './guild';
 import { badge, csrfField, type Notice } from './kit';
 import { readSettingsForm, settingLabel, settingsErrors, settingsFormValues } from './settings-form';
-import { rolloutSummary } from './rollout-view';
+import { type RecordUrl, rolloutSummary } from './rollout-view';
 import { describeTarget, type TargetNames } from './targets';
 import { registerWebhookPages } from './webhooks';
 
@@ -144,6 +144,8 @@ function sameOrigin(req: Request): boolean {
 
 export function adminConsoleRouter(deps: ConsoleDeps): Router {
   const { db, auth, config } = deps;
+  // Our own record pages, relative (`/log-entries/7`), unless the records are another app's.
+  const recordLink: RecordUrl = config.recordUrl ?? recordPagePath;
   const r = Router();
   const redeliverDeps = { db, queues: deps.queues, ...(config.retry ? { retry: config.retry } : {}) };
   const guild = new GuildDirectory({
@@ -522,7 +524,7 @@ ${
       'Deliveries',
       '/admin/deliveries',
       html`<h1>Deliveries</h1>
-${rolloutSummary(report, settings.deliveryMode, (id) => names.endpoint(id) ?? 'deleted endpoint')}
+${rolloutSummary(report, settings.deliveryMode, (id) => names.endpoint(id) ?? 'deleted endpoint', recordLink)}
 <h2 id="log">Delivery log</h2>
 <form class="card row filters" method="get" action="/admin/deliveries#log">
 <div><label for="f-type">Event type</label>${select('type', EVENT_TYPES, q.type, EVENT_LABELS)}</div>
@@ -536,7 +538,7 @@ ${
     ? html`<p class="muted">${filtered ? 'No deliveries match these filters.' : 'No events yet.'}</p>`
     : html`<div class="table-wrap"><table class="log"><thead><tr><th>Event</th><th>Target</th><th>Status</th><th>Attempts</th><th>Timing</th><th>Result</th><th></th></tr></thead><tbody>
 ${events.map((e) => {
-  const head = html`<td class="event" rowspan="${Math.max(1, e.deliveries.length)}"><strong>${EVENT_LABELS[e.type as EventType] ?? e.type}</strong><div class="muted"><a href="${recordPagePath(e.entityType, e.entityId) ?? '#'}">${e.entityType.replaceAll('_', ' ')} #${e.entityId}</a> · ${when(e.createdAt)}${e.actorName ? ` · ${e.actorName}` : ''}</div></td>`;
+  const head = html`<td class="event" rowspan="${Math.max(1, e.deliveries.length)}"><strong>${EVENT_LABELS[e.type as EventType] ?? e.type}</strong><div class="muted"><a href="${recordLink(e.entityType as EntityType, e.entityId) ?? '#'}">${e.entityType.replaceAll('_', ' ')} #${e.entityId}</a> · ${when(e.createdAt)}${e.actorName ? ` · ${e.actorName}` : ''}</div></td>`;
   if (e.deliveries.length === 0) return html`<tr data-event="${e.id}">${head}<td colspan="6" class="muted">${e.routedAt ? 'no targets' : 'not routed yet'}</td></tr>`;
   return e.deliveries.map(
     (d, i) => html`<tr data-event="${e.id}" data-delivery="${d.id}" data-target="${d.target}">${i === 0 ? head : ''}

@@ -4,11 +4,10 @@
  * while the mode was `both`, in words an admin decides on.
  */
 import type { DeliveryMode } from '@flipfix/db';
-import { EVENT_ENTITY, EVENT_LABELS, type EventType, isEventType } from '@flipfix/events';
+import { EVENT_ENTITY, EVENT_LABELS, type EntityType, type EventType, isEventType } from '@flipfix/events';
 import type { ParityMismatch, RolloutReport } from '@flipfix/legacy-webhooks';
 import { type Html, html } from '../views/html';
 import { when } from '../views/pages-common';
-import { recordPagePath } from '../views/record-text';
 import { badge } from './kit';
 
 /** Mismatches listed on the page; the JSON API has up to 100. */
@@ -40,8 +39,8 @@ function verdict(report: RolloutReport): Html {
   return html`<p class="notice error" id="rollout-verdict"><strong>Not ready to switch.</strong> ${plural(problems, 'event does', 'events do')} not match (listed below). Fix the cause, redeliver, and the count follows.</p>`;
 }
 
-function mismatchRow(m: ParityMismatch, endpointName: (id: string) => string): Html {
-  const path = isEventType(m.type) ? recordPagePath(EVENT_ENTITY[m.type], m.entityId) : null;
+function mismatchRow(m: ParityMismatch, endpointName: (id: string) => string, recordUrl: RecordUrl): Html {
+  const path = isEventType(m.type) ? recordUrl(EVENT_ENTITY[m.type], m.entityId) : null;
   const label = EVENT_LABELS[m.type as EventType] ?? m.type;
   return html`<tr data-mismatch="${m.eventId}"><td>${when(m.createdAt)}</td>
 <td>${path ? html`<a href="${path}">${label} #${m.entityId}</a>` : html`${label} #${m.entityId}`}</td>
@@ -59,7 +58,10 @@ function mismatchRow(m: ParityMismatch, endpointName: (id: string) => string): H
  * newest mismatches with what differs. `endpointName` turns an endpoint id
  * into its name (deleted endpoints keep their id).
  */
-export function rolloutSummary(report: RolloutReport, mode: DeliveryMode, endpointName: (id: string) => string): Html {
+/** The page of a record (our own, or the attached app's). */
+export type RecordUrl = (entityType: EntityType, id: number) => string | null;
+
+export function rolloutSummary(report: RolloutReport, mode: DeliveryMode, endpointName: (id: string) => string, recordUrl: RecordUrl): Html {
   const { counts, payloads } = report;
   const stat = (key: string, n: number, label: string) => html`<div class="stat" data-count="${key}"><b>${n}</b>${label}</div>`;
   if (report.events === 0) {
@@ -82,7 +84,7 @@ ${
   shown.length === 0
     ? ''
     : html`<h3>Mismatches, newest first</h3><div class="table-wrap"><table id="mismatches"><thead><tr><th>When</th><th>Event</th><th>Problem</th><th>Bot</th><th>Webhooks</th></tr></thead><tbody>${shown.map((m) =>
-        mismatchRow(m, endpointName),
+        mismatchRow(m, endpointName, recordUrl),
       )}</tbody></table></div>${
         more > 0 || report.mismatchesTruncated ? html`<p class="muted">More mismatches in <a href="/api/admin/rollout">the JSON report</a>.</p>` : ''
       }`
