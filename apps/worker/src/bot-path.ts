@@ -61,7 +61,7 @@ export interface BotPathDeps {
   settings: () => NotifySettings;
   baseUrl: string;
   /** The source's records: every post and edit is built from them, fresh. */
-  records: Pick<SourceRecords, 'loadPostSubjects'>;
+  records: Pick<SourceRecords, 'loadPostSubjects' | 'actions'>;
   log: Logger;
   metrics: Metrics;
   afterPost?: ((post: AfterPostContext) => Promise<void>) | undefined;
@@ -247,7 +247,7 @@ async function deliverPosts(
 
   const settings = deps.settings();
   const format = (s: PostSubject) =>
-    formatPost(s, { baseUrl: deps.baseUrl, mode: 'bot', roleMention: settings.unplayableRoleId ? { roleId: settings.unplayableRoleId } : null });
+    formatPost(s, { baseUrl: deps.baseUrl, mode: 'bot', actions: deps.records.actions, roleMention: settings.unplayableRoleId ? { roleId: settings.unplayableRoleId } : null });
   const candidates: Candidate[] = [];
   for (const [i, row] of posts.entries()) {
     const subject = subjects[i];
@@ -601,7 +601,7 @@ async function deliverEdit(deps: BotPathDeps, rest: REST, job: Job, edit: Row, r
       await deps.limiter.release(scope, slot);
       return;
     }
-    body = posted.batchId ? await packedMessageEdit(deps, messageId, posted.id, subject) : formatStatusEdit(subject, { baseUrl: deps.baseUrl, mode: 'bot' });
+    body = posted.batchId ? await packedMessageEdit(deps, messageId, posted.id, subject) : formatStatusEdit(subject, { baseUrl: deps.baseUrl, mode: 'bot', actions: deps.records.actions });
   } catch (err) {
     // Not sent: the slot goes back rather than stay in flight for the REST timeout.
     await deps.limiter.release(scope, slot).catch(() => undefined);
@@ -651,7 +651,7 @@ async function packedMessageEdit(deps: BotPathDeps, messageId: string, changedId
         ? subject
         : (await deps.records.loadPostSubjects([{ type: row.event.type as EventType, entityType: row.event.entityType as EntityType, entityId: row.event.entityId }]))[0];
       if (!s) continue;
-      body = formatPost(s, { baseUrl: deps.baseUrl, mode: 'bot' });
+      body = formatPost(s, { baseUrl: deps.baseUrl, mode: 'bot', actions: deps.records.actions });
     }
     parts.push({ embeds: body.embeds ?? [], changed });
     bodies.push(body);

@@ -68,6 +68,10 @@ describe('every Flipfix event type posts, linking to Flipfix', () => {
     expect(embed?.description).toContain('Stuck Ball: Ball stuck behind the left slingshot');
     expect(embed?.description).toContain('— Visitor Val');
     expect(embed?.image?.url).toBe(`${BASE_URL}/media/problem_reports/${machineId}/1-thumb.jpg`);
+    // Only the link to Flipfix's page: Claim/Close act through our interactions
+    // endpoint, which does not serve Flipfix's records.
+    const rows = (messageOf(d!.discordMessageId)?.components ?? []) as { components?: { label?: string }[] }[];
+    expect(rows.flatMap((row) => row.components ?? []).map((button) => button.label)).toEqual(['View in Flipfix']);
   });
 
   it("a log entry names its maintainers by their Discord names and links its problem report's Flipfix page", async () => {

@@ -35,6 +35,12 @@ export interface SourceRecords {
    * by `linkKey` (@flipfix/events). Links naming nothing are absent from it.
    */
   resolveLinks(refs: readonly LinkRef[]): Promise<Map<string, LinkTarget>>;
+  /**
+   * Whether posts carry action buttons (Claim, Close, Mark ordered, …). They
+   * change the record through our interactions endpoint, which only the
+   * built-in app serves: a source whose records we only read shows none.
+   */
+  readonly actions: boolean;
 }
 
 /** A source: where our tables live, what installs its capture, and how its records are read. */
@@ -67,6 +73,7 @@ export const builtinSource: Source = {
       loadPostSubjects: (refs) => loadPostSubjects(db.prisma, refs, baseUrl),
       recordUrl: (entityType, id) => `${base}${BUILTIN_PAGES[entityType]}/${id}`,
       resolveLinks: createRecordLinkLookup(db, baseUrl).resolveLinks,
+      actions: true,
     };
   },
 };

@@ -55,6 +55,12 @@ export interface FormatOptions {
   baseUrl: string;
   /** Add the button row (bot mode only). Default true. */
   buttons?: boolean;
+  /**
+   * Action buttons (Claim, Close, Reopen, Mark ordered/received) beside the
+   * link button. Default true; off for a source whose records are changed
+   * elsewhere (no interactions endpoint serves them).
+   */
+  actions?: boolean;
   /** Role pinged by problem reports with priority `unplayable`; nothing else pings. */
   roleMention?: { roleId: string } | null;
   /**
@@ -336,7 +342,7 @@ function componentsOf(subject: PostSubject, options: FormatOptions): APIActionRo
   const url = httpUrl(subject.url, DISCORD_LIMITS.buttonUrl);
   if (url !== null) buttons.push({ type: ComponentType.Button, style: ButtonStyle.Link, label: 'View in Flipfix', url });
   // Ids that cannot be encoded (never produced by the database) just get no action buttons.
-  if (Number.isSafeInteger(subject.id) && subject.id > 0) buttons.push(...actionButtons(subject));
+  if (options.actions !== false && Number.isSafeInteger(subject.id) && subject.id > 0) buttons.push(...actionButtons(subject));
   return buttons.length === 0 ? [] : [{ type: ComponentType.ActionRow, components: buttons }];
 }
 

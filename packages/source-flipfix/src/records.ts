@@ -370,5 +370,7 @@ export function flipfixRecords(db: Db, options: FlipfixRecordsOptions): SourceRe
     loadPostSubjects,
     recordUrl: (entityType, id) => page(flipfixRecordPath(entityType, id)),
     resolveLinks,
+    // Flipfix's records are changed in Flipfix: no Claim/Close buttons that nothing here could serve.
+    actions: false,
   };
 }
